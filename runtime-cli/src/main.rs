@@ -1,0 +1,260 @@
+//! `runtime-cli`: runc's command line over `runtime-core`. This file maps argv to library
+//! calls and errors to log lines and exit codes; it holds no container logic.
+#![deny(unsafe_code)]
+
+mod args;
+mod log;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::parser::ValueSource;
+use clap::ArgMatches;
+use runtime_core::{CreateOptions, Error, Runtime};
+
+const DEFAULT_ROOT: &str = "/run/runtime-cli";
+
+/// What a command ends with: success, a process exit code (`run`, `exec`), or an error.
+enum Outcome {
+    Ok,
+    Code(i32),
+}
+
+fn main() -> ExitCode {
+    let argv = args::normalize(std::env::args().collect());
+    let is_exec = argv
+        .iter()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .is_some_and(|a| a == "exec");
+    let fail_code = if is_exec { 255 } else { 1 };
+    let m = match args::command().try_get_matches_from(&argv) {
+        Ok(m) => m,
+        Err(e) => {
+            use clap::error::ErrorKind as K;
+            let _ = e.print();
+            return match e.kind() {
+                K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand
+                    if !argv.iter().any(|a| a == "checkpoint" || a == "restore") =>
+                {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(fail_code),
+            };
+        }
+    };
+    if m.get_flag("version") {
+        println!(
+            "runtime-cli version {}\ncommit: {}\nspec: {}",
+            runtime_core::VERSION,
+            option_env!("RUNTIME_CLI_COMMIT").unwrap_or("unknown"),
+            runtime_core::OCI_VERSION
+        );
+        return ExitCode::SUCCESS;
+    }
+    let format = match m.get_one::<String>("log-format").map(String::as_str) {
+        Some("text") | None => log::Format::Text,
+        Some("json") => log::Format::Json,
+        Some(other) => {
+            log::Logger::stderr().error(&format!("invalid log-format: {other}"));
+            eprintln!("invalid log-format: {other}");
+            return ExitCode::from(1);
+        }
+    };
+    let log_path = m.get_one::<String>("log").map(PathBuf::from);
+    let mut logger = match log::Logger::new(log_path.as_deref(), format, m.get_flag("debug")) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("opening log file {}: {e}", log_path.unwrap_or_default().display());
+            return ExitCode::from(fail_code);
+        }
+    };
+    if m.get_one::<String>("criu").is_some() {
+        logger.log("debug", "--criu is ignored");
+    }
+    let Some((sub, sm)) = m.subcommand() else {
+        let _ = args::command().print_help();
+        return ExitCode::from(1);
+    };
+    match dispatch(&m, sub, sm, &mut logger) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Code(c)) => ExitCode::from(c.clamp(0, 255) as u8),
+        Err(msg) => {
+            logger.error(&msg);
+            ExitCode::from(if sub == "exec" { 255 } else { 1 })
+        }
+    }
+}
+
+/// The state root: `--root`, or the default (runc's rule: `$XDG_RUNTIME_DIR` only when not
+/// running as real root).
+fn runtime(m: &ArgMatches) -> Result<(Runtime, bool), String> {
+    let explicit = m.value_source("root") == Some(ValueSource::CommandLine);
+    let root = if explicit {
+        PathBuf::from(m.get_one::<String>("root").expect("has default"))
+    } else if !nix_is_root() {
+        match std::env::var_os("XDG_RUNTIME_DIR") {
+            Some(x) => PathBuf::from(x).join("runtime-cli"),
+            None => PathBuf::from(DEFAULT_ROOT),
+        }
+    } else {
+        PathBuf::from(DEFAULT_ROOT)
+    };
+    Runtime::new(root).map(|r| (r, explicit)).map_err(|e| e.to_string())
+}
+
+fn nix_is_root() -> bool {
+    runtime_core::sys_is_root()
+}
+
+fn id(sm: &ArgMatches) -> String {
+    sm.get_one::<String>("id").cloned().unwrap_or_default()
+}
+
+fn create_options(sm: &ArgMatches) -> Result<CreateOptions, String> {
+    let bundle = sm.get_one::<String>("bundle").map(String::as_str).unwrap_or("");
+    let bundle = if bundle.is_empty() {
+        std::env::current_dir().map_err(|e| format!("getting current directory: {e}"))?
+    } else {
+        PathBuf::from(bundle)
+    };
+    Ok(CreateOptions {
+        bundle,
+        pid_file: sm.get_one::<String>("pid-file").map(PathBuf::from),
+        console_socket: sm.get_one::<String>("console-socket").map(PathBuf::from),
+        no_pivot: sm.get_flag("no-pivot"),
+        no_new_keyring: sm.get_flag("no-new-keyring"),
+        preserve_fds: sm.get_one::<u32>("preserve-fds").copied().unwrap_or(0),
+    })
+}
+
+fn check_cgroup_driver(m: &ArgMatches) -> Result<(), String> {
+    if m.get_flag("systemd-cgroup") && !std::path::Path::new("/run/systemd/system").exists() {
+        return Err("--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); the systemd cgroup driver is not available".into());
+    }
+    match m.get_one::<String>("rootless").map(String::as_str) {
+        Some("true" | "false" | "auto") | None => Ok(()),
+        Some(v) => Err(format!("invalid --rootless value {v:?}: want true, false or auto")),
+    }
+}
+
+fn err(e: Error) -> String {
+    e.to_string()
+}
+
+fn dispatch(m: &ArgMatches, sub: &str, sm: &ArgMatches, logger: &mut log::Logger) -> Result<Outcome, String> {
+    match sub {
+        "spec" => {
+            let dir = sm
+                .get_one::<String>("bundle")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("."));
+            let path = dir.join("config.json");
+            if path.exists() {
+                return Err("File config.json exists. Remove it first".into());
+            }
+            let v = runtime_core::spec::example(sm.get_flag("rootless"));
+            let text = serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?;
+            std::fs::write(&path, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
+            return Ok(Outcome::Ok);
+        }
+        "checkpoint" | "restore" => return Err(format!("{sub} is not supported by this runtime (no CRIU support)")),
+        "features" | "exec" | "pause" | "resume" | "ps" | "update" | "events" => {
+            return Err(format!("{sub}: not supported yet"));
+        }
+        _ => {}
+    }
+    let (rt, explicit_root) = runtime(m)?;
+    logger.log("debug", &format!("{sub} with root {}", rt.root().display()));
+    match sub {
+        "create" => {
+            check_cgroup_driver(m).map_err(|e| format!("runtime-cli create failed: {e}"))?;
+            let opts = create_options(sm)?;
+            rt.create(&id(sm), opts)
+                .map_err(|e| format!("runtime-cli create failed: {}", err(e)))?;
+            Ok(Outcome::Ok)
+        }
+        "run" => {
+            check_cgroup_driver(m).map_err(|e| format!("runtime-cli run failed: {e}"))?;
+            let opts = create_options(sm)?;
+            let run = runtime_core::container::RunOptions {
+                detach: sm.get_flag("detach"),
+                keep: sm.get_flag("keep"),
+                no_subreaper: sm.get_flag("no-subreaper"),
+            };
+            let code = rt
+                .run(&id(sm), opts, run)
+                .map_err(|e| format!("runtime-cli run failed: {}", err(e)))?;
+            Ok(Outcome::Code(code))
+        }
+        "start" => rt.start(&id(sm)).map(|_| Outcome::Ok).map_err(err),
+        "state" => {
+            let st = rt.state(&id(sm)).map_err(err)?;
+            let text = serde_json::to_string_pretty(&st).map_err(|e| e.to_string())?;
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            Ok(Outcome::Ok)
+        }
+        "kill" => {
+            let sig = runtime_core::signal::parse(sm.get_one::<String>("signal").expect("has default")).map_err(err)?;
+            rt.kill(&id(sm), sig, sm.get_flag("all"))
+                .map(|_| Outcome::Ok)
+                .map_err(err)
+        }
+        "delete" => rt
+            .delete(&id(sm), sm.get_flag("force"))
+            .map(|_| Outcome::Ok)
+            .map_err(err),
+        "list" => {
+            if explicit_root && !rt.root().exists() {
+                return Err(format!("state root {}: no such file or directory", rt.root().display()));
+            }
+            let (list, errs) = rt.list().map_err(err)?;
+            for e in errs {
+                eprintln!("{e}");
+            }
+            let out = match (sm.get_flag("quiet"), sm.get_one::<String>("format").map(String::as_str)) {
+                (true, _) => list.iter().map(|s| format!("{}\n", s.id)).collect(),
+                (false, Some("json")) => serde_json::to_string(&list).map_err(|e| e.to_string())? + "\n",
+                (false, Some("table") | None) => table(&list),
+                (false, Some(_)) => return Err("invalid format option".into()),
+            };
+            let _ = std::io::stdout().write_all(out.as_bytes());
+            Ok(Outcome::Ok)
+        }
+        other => Err(format!("unknown command {other:?}")),
+    }
+}
+
+/// runc's `list` table: tabwriter with minimum width 12 and padding 3.
+fn table(list: &[runtime_core::ContainerState]) -> String {
+    let mut rows = vec![["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]
+        .map(String::from)
+        .to_vec()];
+    for s in list {
+        rows.push(vec![
+            s.id.clone(),
+            s.pid.to_string(),
+            s.status.to_string(),
+            s.bundle.display().to_string(),
+            s.created.clone(),
+            s.owner.clone(),
+        ]);
+    }
+    let cols = rows[0].len();
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| rows.iter().map(|r| r[c].len() + 3).max().unwrap_or(0).max(12))
+        .collect();
+    let mut out = String::new();
+    for r in &rows {
+        for (c, cell) in r.iter().enumerate() {
+            if c + 1 == cols {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<w$}", w = widths[c]));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}

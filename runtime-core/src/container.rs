@@ -1,0 +1,657 @@
+//! The lifecycle verbs. Each verb works from a fresh process given only the state root and
+//! the id; writers serialize on the container's lock (see [`crate::state`]).
+
+use std::fs;
+use std::io::Write;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::signal::Signal;
+use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockType};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+use crate::cgroups::{self, CgroupSet};
+use crate::error::{Error, Result};
+use crate::init::{self, ChildFds};
+use crate::plan::{self, LaunchPlan, PlanOptions, SpawnMode};
+use crate::protocol::{ChildMsg, ParentMsg, MAX_MSG};
+use crate::spec;
+use crate::state::{self, ContainerState, Phase, Root, StateFile, Status, EXEC_FIFO};
+
+/// Options of `create` that come from the caller rather than `config.json`.
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    pub bundle: PathBuf,
+    pub pid_file: Option<PathBuf>,
+    pub console_socket: Option<PathBuf>,
+    pub no_pivot: bool,
+    pub no_new_keyring: bool,
+    pub preserve_fds: u32,
+}
+
+impl CreateOptions {
+    pub fn new(bundle: impl Into<PathBuf>) -> Self {
+        CreateOptions {
+            bundle: bundle.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// A container that `create` left waiting for `start`.
+#[derive(Debug)]
+pub struct Created {
+    /// Host pid of the init, a child of the calling process until the caller exits.
+    pub pid: Pid,
+    /// A pidfd of the init.
+    pub pidfd: Option<OwnedFd>,
+}
+
+/// A process started by `exec` (reserved for the exec verb).
+#[derive(Debug)]
+pub struct StartedProcess {
+    pub pid: Pid,
+}
+
+/// A state root and the verbs that act on the containers in it.
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    root: Root,
+}
+
+impl Runtime {
+    /// Use `root` (made absolute against the current directory; `/` is refused) as the state
+    /// root. Nothing is created until a container is.
+    pub fn new(root: impl AsRef<Path>) -> Result<Self> {
+        let abs = spec::absolute(root.as_ref())?;
+        if abs == Path::new("/") {
+            return Err(Error::InvalidArgument("--root must not be /".into()));
+        }
+        Ok(Runtime { root: Root::new(abs) })
+    }
+
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// Create a container from a bundle: everything is set up and the init waits for
+    /// [`Runtime::start`]. On failure nothing is left behind.
+    pub fn create(&self, id: &str, opts: CreateOptions) -> Result<Created> {
+        spec::validate_id(id)?;
+        let checked = spec::load(&opts.bundle)?;
+        let s = checked.spec();
+        let process = s.process().as_ref().expect("validated");
+        let terminal = process.terminal().unwrap_or(false);
+        match (terminal, &opts.console_socket) {
+            (true, None) => {
+                return Err(Error::InvalidArgument(
+                    "cannot allocate tty if runc will detach without setting console socket".into(),
+                ))
+            }
+            (false, Some(_)) => {
+                return Err(Error::InvalidArgument(
+                    "cannot use console socket if runc will not detach or allocate tty".into(),
+                ))
+            }
+            (true, Some(_)) => {
+                return Err(Error::NotSupported(
+                    "process.terminal (terminals are not implemented yet)".into(),
+                ))
+            }
+            (false, None) => {}
+        }
+        if self.root.dir(id).exists() {
+            return Err(Error::AlreadyExists(id.to_string()));
+        }
+        let linux = s.linux().as_ref().expect("validated");
+        let cg_path = linux
+            .cgroups_path()
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (hs, dirs) = cgroups::plan(&cg_path, id)?;
+        let plan_opts = PlanOptions {
+            no_pivot: opts.no_pivot,
+            no_new_keyring: opts.no_new_keyring,
+            preserve_fds: opts.preserve_fds,
+            cgroups: hs
+                .iter()
+                .cloned()
+                .zip(dirs.iter().cloned())
+                .filter(|(h, _)| !h.controllers.is_empty() || h.v2)
+                .collect(),
+        };
+        let plan = plan::build(&checked, &plan_opts)?;
+
+        // Record the container (and the cgroup directories it is about to create) before
+        // anything exists, so that `delete --force` can clean up after a crash at any point.
+        let mut st = StateFile {
+            oci_version: s.version().clone(),
+            id: id.to_string(),
+            phase: Phase::Creating,
+            pid: 0,
+            pid_start_time: 0,
+            bundle: checked.bundle().to_path_buf(),
+            rootfs: checked.rootfs().to_path_buf(),
+            created: String::new(),
+            annotations: s.annotations().clone().filter(|a| !a.is_empty()),
+            cgroup: CgroupSet {
+                dirs: dirs.clone(),
+                created: cgroups::missing(&hs, &dirs),
+            },
+            private_pid_ns: plan.private_pid_ns,
+        };
+        let locked = self.root.reserve(&st)?;
+        let result = (|| -> Result<Created> {
+            let set = cgroups::create(&hs, &dirs)?;
+            st.cgroup = set;
+            if let Some(r) = linux.resources() {
+                let extra: Vec<String> = linux
+                    .devices()
+                    .as_deref()
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|d| {
+                        format!(
+                            "{} {}:{} rwm",
+                            if d.typ() == oci_spec::runtime::LinuxDeviceType::B {
+                                'b'
+                            } else {
+                                'c'
+                            },
+                            d.major(),
+                            d.minor()
+                        )
+                    })
+                    .collect();
+                cgroups::apply(&hs, &st.cgroup, r, &extra)?;
+            }
+            let fifo = make_fifo(&locked.dir)?;
+            let created = spawn(&plan, &st.cgroup, fifo)?;
+            st.pid = created.pid.as_raw();
+            st.pid_start_time = state::proc_start_time(created.pid).map(|(t, _)| t).unwrap_or(0);
+            st.phase = Phase::Created;
+            st.created = state::now_rfc3339();
+            state::write_state(&locked.dir, &st)?;
+            if let Some(pf) = &opts.pid_file {
+                write_pid_file(pf, created.pid)?;
+            }
+            Ok(created)
+        })();
+        match result {
+            Ok(c) => Ok(c),
+            Err(e) => {
+                destroy(&st, &locked.dir);
+                Err(e)
+            }
+        }
+    }
+
+    /// Let a created container run its program.
+    pub fn start(&self, id: &str) -> Result<()> {
+        spec::validate_id(id)?;
+        let locked = self.root.lock(id)?.ok_or_else(|| Error::NotExist(id.to_string()))?;
+        let st = self.load_visible(id)?;
+        match status_of(&st, &locked.dir) {
+            Status::Created => {}
+            Status::Stopped => return Err(Error::wrong_state(id, "cannot start a container that has stopped")),
+            Status::Running => return Err(Error::wrong_state(id, "cannot start an already running container")),
+            Status::Paused => return Err(Error::wrong_state(id, "cannot start a container in the paused state")),
+        }
+        let fifo = locked.dir.join(EXEC_FIFO);
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(&fifo);
+        let mut f = match f {
+            Ok(f) => f,
+            // No reader: the init died while waiting.
+            Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+                return Err(Error::wrong_state(id, "cannot start a container that has stopped"))
+            }
+            Err(e) => return Err(Error::io("opening", &fifo, e)),
+        };
+        f.write_all(&[0]).map_err(|e| Error::io("writing", &fifo, e))?;
+        fs::remove_file(&fifo).map_err(|e| Error::io("removing", &fifo, e))?;
+        Ok(())
+    }
+
+    /// The state of one container.
+    pub fn state(&self, id: &str) -> Result<ContainerState> {
+        spec::validate_id(id)?;
+        let st = self.load_visible(id)?;
+        Ok(public_state(&st, &self.root.dir(id), String::new()))
+    }
+
+    /// Every container in the root. Entries that fail to load are returned as errors beside
+    /// the list, so that one bad entry does not hide the rest.
+    pub fn list(&self) -> Result<(Vec<ContainerState>, Vec<Error>)> {
+        let mut out = Vec::new();
+        let mut errs = Vec::new();
+        if !self.root.path().exists() {
+            return Ok((out, errs));
+        }
+        for id in self.root.ids()? {
+            let dir = self.root.dir(&id);
+            match self.load_visible(&id) {
+                Ok(st) => {
+                    let owner = fs::metadata(&dir)
+                        .map(|m| state::owner_name(m.uid()))
+                        .unwrap_or_default();
+                    out.push(public_state(&st, &dir, owner));
+                }
+                Err(Error::NotExist(_)) => {}
+                Err(e) => errs.push(e),
+            }
+        }
+        Ok((out, errs))
+    }
+
+    /// Send a signal to the init (or, with `all`, to every process in the container's cgroup).
+    pub fn kill(&self, id: &str, sig: i32, all: bool) -> Result<()> {
+        spec::validate_id(id)?;
+        let signal = Signal::try_from(sig).ok();
+        let locked = self.root.lock(id)?.ok_or_else(|| Error::NotExist(id.to_string()))?;
+        let st = self.load_visible(id)?;
+        let status = status_of(&st, &locked.dir);
+        if all {
+            if let Some(s) = signal {
+                cgroups::signal_all(&st.cgroup, s);
+            }
+            if status != Status::Stopped {
+                signal_init(&st, sig)?;
+            }
+            return Ok(());
+        }
+        if status == Status::Stopped {
+            return Err(Error::wrong_state(id, "container not running"));
+        }
+        signal_init(&st, sig)?;
+        if sig == libc::SIGKILL && !st.private_pid_ns {
+            // Without a private pid namespace the init's death does not take the rest along.
+            cgroups::signal_all(&st.cgroup, Signal::SIGKILL);
+        }
+        Ok(())
+    }
+
+    /// Delete a container; see the CLI contract for the rules per status.
+    pub fn delete(&self, id: &str, force: bool) -> Result<()> {
+        spec::validate_id(id)?;
+        let Some(locked) = self.root.lock(id)? else {
+            return if force {
+                Ok(())
+            } else {
+                Err(Error::NotExist(id.to_string()))
+            };
+        };
+        let st = match state::read_state(&locked.dir, id) {
+            Ok(st) => st,
+            Err(e) => {
+                // No (or an unreadable) state: a leftover of a crashed create.
+                let _ = fs::remove_dir_all(&locked.dir);
+                return match e {
+                    _ if force => Ok(()),
+                    Error::NotExist(_) => Err(e),
+                    other => Err(other),
+                };
+            }
+        };
+        if st.phase == Phase::Creating {
+            destroy(&st, &locked.dir);
+            return if force {
+                Ok(())
+            } else {
+                Err(Error::NotExist(id.to_string()))
+            };
+        }
+        match status_of(&st, &locked.dir) {
+            Status::Stopped => {}
+            Status::Created => kill_and_wait(&st)?,
+            s @ (Status::Running | Status::Paused) => {
+                if !force {
+                    return Err(Error::wrong_state(
+                        id,
+                        format!("cannot delete container {id} that is not stopped: {s}"),
+                    ));
+                }
+                kill_and_wait(&st)?;
+            }
+        }
+        destroy(&st, &locked.dir);
+        Ok(())
+    }
+
+    /// Wait for a child of this process (the init after `create`, before the caller exits)
+    /// and return its exit code, `128 + signal` when it was killed.
+    pub fn wait_child(&self, pid: Pid) -> Result<i32> {
+        loop {
+            match waitpid(pid, None) {
+                Ok(WaitStatus::Exited(_, c)) => return Ok(c),
+                Ok(WaitStatus::Signaled(_, s, _)) => return Ok(128 + s as i32),
+                Ok(_) => continue,
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(Error::sys(format!("waiting for pid {pid}"), e)),
+            }
+        }
+    }
+
+    /// `run`: create and start; in the foreground, forward signals to the init, wait for it,
+    /// delete the container (unless `keep`) and return its exit code.
+    pub fn run(&self, id: &str, opts: CreateOptions, run: RunOptions) -> Result<i32> {
+        let created = self.create(id, opts)?;
+        if let Err(e) = self.start(id) {
+            let _ = self.delete(id, true);
+            return Err(e);
+        }
+        if run.detach {
+            return Ok(0);
+        }
+        if !run.no_subreaper {
+            let _ = nix::sys::prctl::set_child_subreaper(true);
+        }
+        let code = forward_signals_until_exit(created.pid);
+        if !run.keep {
+            let _ = self.delete(id, true);
+        }
+        Ok(code)
+    }
+
+    /// Load a state that `create` has finished writing.
+    fn load_visible(&self, id: &str) -> Result<StateFile> {
+        let st = self.root.load(id)?;
+        if st.phase == Phase::Creating {
+            return Err(Error::NotExist(id.to_string()));
+        }
+        Ok(st)
+    }
+}
+
+/// Options of `run` beyond those of `create`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    pub detach: bool,
+    pub keep: bool,
+    pub no_subreaper: bool,
+}
+
+fn forward_signals_until_exit(pid: Pid) -> i32 {
+    let old = crate::sys::block_all_signals();
+    let code = loop {
+        // Reap everything (we may be a subreaper); the init's status is the answer.
+        let mut init_code = None;
+        loop {
+            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(p, c)) if p == pid => init_code = Some(c),
+                Ok(WaitStatus::Signaled(p, s, _)) if p == pid => init_code = Some(128 + s as i32),
+                Ok(WaitStatus::StillAlive) | Err(_) => break,
+                Ok(_) => continue,
+            }
+        }
+        if let Some(c) = init_code {
+            break c;
+        }
+        if let Some(sig) = crate::sys::wait_signal(100) {
+            if sig != libc::SIGCHLD && sig != libc::SIGWINCH && sig != libc::SIGURG {
+                if let Ok(s) = Signal::try_from(sig) {
+                    let _ = nix::sys::signal::kill(pid, s);
+                }
+            }
+        }
+    };
+    crate::sys::restore_signal_mask(&old);
+    code
+}
+
+fn public_state(st: &StateFile, dir: &Path, owner: String) -> ContainerState {
+    let status = status_of(st, dir);
+    ContainerState {
+        oci_version: st.oci_version.clone(),
+        id: st.id.clone(),
+        pid: if status == Status::Stopped { 0 } else { st.pid },
+        status,
+        bundle: st.bundle.clone(),
+        rootfs: st.rootfs.clone(),
+        created: st.created.clone(),
+        annotations: st.annotations.clone(),
+        owner,
+    }
+}
+
+/// The status, recomputed from the live system: frozen cgroup → paused; init gone or
+/// replaced → stopped; handshake FIFO present → created; else running.
+fn status_of(st: &StateFile, dir: &Path) -> Status {
+    if !state::init_alive(st) {
+        return Status::Stopped;
+    }
+    if cgroups::frozen(&st.cgroup) {
+        return Status::Paused;
+    }
+    if dir.join(EXEC_FIFO).exists() {
+        Status::Created
+    } else {
+        Status::Running
+    }
+}
+
+/// Signal the recorded init through a pidfd, after checking that the pid still names the
+/// same process (start time), so a recycled pid is never signalled.
+fn signal_init(st: &StateFile, sig: i32) -> Result<()> {
+    let pid = Pid::from_raw(st.pid);
+    let pidfd = match crate::sys::pidfd_open(pid) {
+        Ok(fd) => fd,
+        Err(Errno::ESRCH) => return Err(Error::sys("container init", Errno::ESRCH)),
+        Err(e) => return Err(Error::sys(format!("pidfd_open({pid})"), e)),
+    };
+    if !state::init_alive(st) {
+        return Err(Error::wrong_state(&st.id, "container not running"));
+    }
+    crate::sys::pidfd_send_signal(pidfd.as_fd(), sig)
+        .map_err(|e| Error::sys(format!("sending signal {sig} to pid {pid}"), e))
+}
+
+/// SIGKILL the init (thawing a frozen cgroup) and wait up to 10 s for it to be gone.
+fn kill_and_wait(st: &StateFile) -> Result<()> {
+    let pid = Pid::from_raw(st.pid);
+    let pidfd = crate::sys::pidfd_open(pid).ok();
+    if state::init_alive(st) {
+        if let Some(fd) = &pidfd {
+            let _ = crate::sys::pidfd_send_signal(fd.as_fd(), libc::SIGKILL);
+        }
+    }
+    cgroups::thaw(&st.cgroup);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while state::init_alive(st) {
+        if Instant::now() > deadline {
+            return Err(Error::wrong_state(&st.id, "container init still running"));
+        }
+        if let Some(fd) = &pidfd {
+            let mut fds = [nix::poll::PollFd::new(fd.as_fd(), nix::poll::PollFlags::POLLIN)];
+            let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(100u16));
+        } else {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    Ok(())
+}
+
+/// Remove everything `create` made: processes left in the cgroup, the cgroup directories it
+/// created, the state directory. Best effort: used on failure paths and by delete.
+fn destroy(st: &StateFile, dir: &Path) {
+    if !cgroups::pids(&st.cgroup).is_empty() {
+        cgroups::thaw(&st.cgroup);
+        cgroups::signal_all(&st.cgroup, Signal::SIGKILL);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !cgroups::pids(&st.cgroup).is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    let _ = cgroups::remove(&st.cgroup);
+    let _ = fs::remove_dir_all(dir);
+}
+
+fn make_fifo(dir: &Path) -> Result<OwnedFd> {
+    let p = dir.join(EXEC_FIFO);
+    nix::unistd::mkfifo(&p, nix::sys::stat::Mode::from_bits_truncate(0o622))
+        .map_err(|e| Error::sys(format!("mkfifo {}", p.display()), e))?;
+    // O_RDWR never blocks on a FIFO; the init keeps this end and blocks reading it until
+    // `start` writes a byte.
+    let f = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(&p)
+        .map_err(|e| Error::io("opening", &p, e))?;
+    Ok(f.into())
+}
+
+/// Spawn the init and drive it through setup until it reports ready.
+fn spawn(plan: &LaunchPlan, cg: &CgroupSet, fifo: OwnedFd) -> Result<Created> {
+    let (parent_sock, child_sock) =
+        nix::sys::socket::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
+            .map_err(|e| Error::sys("socketpair", e))?;
+    let flags = match plan.mode {
+        SpawnMode::Direct => plan.clone_flags.bits() as u64,
+        SpawnMode::TwoStage => 0,
+    } | libc::CLONE_PIDFD as u64;
+    let fds = ChildFds {
+        sock: child_sock.as_fd(),
+        fifo: fifo.as_fd(),
+    };
+    let first =
+        crate::sys::spawn(flags, libc::SIGCHLD, || init::child_main(plan, fds)).map_err(|e| Error::sys("clone3", e))?;
+    drop(child_sock);
+    drop(fifo);
+
+    let mut init_pid = (plan.mode == SpawnMode::Direct).then_some(first.pid);
+    let result = drive(plan, cg, &parent_sock, first.pid, &mut init_pid);
+    if plan.mode == SpawnMode::TwoStage {
+        // The intermediate exits once it has reported the init's pid.
+        let _ = waitpid(first.pid, None);
+    }
+    match result {
+        Ok(()) => {
+            let pid = init_pid.expect("ready implies a pid");
+            let pidfd = if plan.mode == SpawnMode::Direct {
+                first.pidfd
+            } else {
+                crate::sys::pidfd_open(pid).ok()
+            };
+            Ok(Created { pid, pidfd })
+        }
+        Err(e) => {
+            for p in [Some(first.pid), init_pid].into_iter().flatten() {
+                let _ = nix::sys::signal::kill(p, Signal::SIGKILL);
+                let _ = waitpid(p, None);
+            }
+            Err(e)
+        }
+    }
+}
+
+fn send_go(sock: &OwnedFd) -> Result<()> {
+    let mut buf = [0u8; MAX_MSG];
+    let n = ParentMsg::Go.encode(&mut buf);
+    nix::sys::socket::send(sock.as_raw_fd(), &buf[..n], MsgFlags::MSG_NOSIGNAL)
+        .map(drop)
+        .map_err(|e| Error::sys("writing to the container init", e))
+}
+
+fn write_id_maps(plan: &LaunchPlan, pid: Pid) -> Result<()> {
+    for (file, map) in [("uid_map", &plan.uid_map), ("gid_map", &plan.gid_map)] {
+        if let Some(m) = map {
+            let p = format!("/proc/{pid}/{file}");
+            fs::write(&p, m).map_err(|e| Error::io("writing", p, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Prepare a spawned init from the outside (cgroup, oom score) and let it go on.
+fn release_init(plan: &LaunchPlan, cg: &CgroupSet, sock: &OwnedFd, pid: Pid) -> Result<()> {
+    cgroups::join(cg, pid)?;
+    if let Some(adj) = plan.oom_score_adj {
+        let p = format!("/proc/{pid}/oom_score_adj");
+        fs::write(&p, adj.to_string()).map_err(|e| Error::io("writing", p, e))?;
+    }
+    send_go(sock)
+}
+
+fn drive(plan: &LaunchPlan, cg: &CgroupSet, sock: &OwnedFd, first: Pid, init_pid: &mut Option<Pid>) -> Result<()> {
+    if plan.mode == SpawnMode::Direct {
+        if plan.new_user {
+            write_id_maps(plan, first)?;
+        }
+        release_init(plan, cg, sock, first)?;
+    }
+    let mut buf = [0u8; MAX_MSG];
+    loop {
+        let n = match nix::sys::socket::recv(sock.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+            Ok(n) => n,
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(Error::sys("reading from the container init", e)),
+        };
+        if n == 0 {
+            let who = init_pid.unwrap_or(first);
+            let how = match waitpid(who, None) {
+                Ok(WaitStatus::Exited(_, c)) => format!("exit status {c}"),
+                Ok(WaitStatus::Signaled(_, s, _)) => format!("killed by {s}"),
+                _ => "unknown status".into(),
+            };
+            return Err(Error::InitDied(how));
+        }
+        match ChildMsg::decode(&buf[..n]).map_err(|e| Error::InitDied(format!("bad message: {e}")))? {
+            ChildMsg::Ready => return Ok(()),
+            ChildMsg::UserNsCreated => {
+                write_id_maps(plan, first)?;
+                send_go(sock)?;
+            }
+            ChildMsg::InitPid(p) => {
+                let pid = Pid::from_raw(p);
+                *init_pid = Some(pid);
+                release_init(plan, cg, sock, pid)?;
+            }
+            ChildMsg::Error { stage, errno, detail } => {
+                return Err(Error::Init {
+                    stage: stage.describe(),
+                    detail: String::from_utf8_lossy(detail.as_bytes()).into_owned(),
+                    errno,
+                })
+            }
+        }
+    }
+}
+
+/// Write the pid file atomically: a unique temp file in the same directory, renamed over the
+/// target; bare digits, no newline (go-runc parses it with Atoi).
+pub fn write_pid_file(path: &Path, pid: Pid) -> Result<()> {
+    let path = spec::absolute(path)?;
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(&tmp)
+        .map_err(|e| Error::io("creating pid file", &tmp, e))?;
+    let r = f
+        .write_all(pid.as_raw().to_string().as_bytes())
+        .and_then(|_| f.sync_data())
+        .and_then(|_| fs::rename(&tmp, &path));
+    if let Err(e) = r {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::io("writing pid file", path, e));
+    }
+    Ok(())
+}
+
+// Used by plan building (keep the import tidy).
+#[allow(unused_imports)]
+use plan::SpawnMode as _;

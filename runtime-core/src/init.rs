@@ -1,0 +1,280 @@
+//! What runs in the forked children: the optional intermediate of a two-stage spawn, and the
+//! container's init, as named stages that end in `execve` or in an error report to the parent.
+//! Nothing here allocates or takes a lock (the plan was built before the fork).
+// Child-side errors are fixed-size values on purpose: the forked child must not allocate,
+// so they cannot be boxed.
+#![allow(clippy::result_large_err, clippy::large_enum_variant)]
+
+use std::convert::Infallible;
+use std::fmt::Write;
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+use nix::errno::Errno;
+use nix::sched::CloneFlags;
+use nix::sys::socket::MsgFlags;
+use nix::unistd::{Gid, Uid};
+
+use crate::plan::{LaunchPlan, ProcessPlan, SpawnMode};
+use crate::protocol::{ChildMsg, ParentMsg, Stage, MAX_MSG};
+use crate::rootfs::{child_err, ChildError};
+use crate::sys;
+
+/// The fds a child works with.
+#[derive(Clone, Copy)]
+pub(crate) struct ChildFds<'a> {
+    pub sock: BorrowedFd<'a>,
+    pub fifo: BorrowedFd<'a>,
+}
+
+pub(crate) fn send(sock: BorrowedFd<'_>, msg: ChildMsg) {
+    let mut buf = [0u8; MAX_MSG];
+    let n = msg.encode(&mut buf);
+    let _ = nix::sys::socket::send(sock.as_raw_fd(), &buf[..n], MsgFlags::MSG_NOSIGNAL);
+}
+
+fn report(sock: BorrowedFd<'_>, e: ChildError) -> i32 {
+    send(
+        sock,
+        ChildMsg::Error {
+            stage: e.stage,
+            errno: e.errno,
+            detail: e.detail,
+        },
+    );
+    1
+}
+
+/// Wait for the parent's go-ahead; a closed socket means the runtime died: give up.
+fn wait_go(sock: BorrowedFd<'_>) -> Result<(), ChildError> {
+    let mut buf = [0u8; MAX_MSG];
+    loop {
+        match nix::sys::socket::recv(sock.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+            Ok(0) => sys::exit_now(1),
+            Ok(n) => {
+                return match ParentMsg::decode(&buf[..n]) {
+                    Ok(ParentMsg::Go) => Ok(()),
+                    Err(_) => Err(child_err!(
+                        Stage::Sync,
+                        Errno::EPROTO,
+                        "unexpected message from the runtime"
+                    )),
+                }
+            }
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(child_err!(Stage::Sync, e, "reading from the runtime")),
+        }
+    }
+}
+
+/// Entry point of the first child.
+pub(crate) fn child_main(plan: &LaunchPlan, fds: ChildFds<'_>) -> i32 {
+    let r = match plan.mode {
+        SpawnMode::Direct => init(plan, fds, false).map(|_| 0),
+        SpawnMode::TwoStage => intermediate(plan, fds),
+    };
+    match r {
+        Ok(code) => code,
+        Err(e) => report(fds.sock, e),
+    }
+}
+
+fn join_namespaces(plan: &LaunchPlan, only: Option<CloneFlags>) -> Result<(), ChildError> {
+    for j in &plan.join {
+        if only.is_some_and(|f| f != j.flag) {
+            continue;
+        }
+        nix::sched::setns(&j.fd, j.flag).map_err(|e| child_err!(Stage::JoinNamespace, e, "{}", j.path))?;
+    }
+    Ok(())
+}
+
+fn become_ns_root() -> Result<(), ChildError> {
+    let root_g = Gid::from_raw(0);
+    let root_u = Uid::from_raw(0);
+    nix::unistd::setresgid(root_g, root_g, root_g).map_err(|e| child_err!(Stage::SetIds, e, "setresgid(0)"))?;
+    nix::unistd::setresuid(root_u, root_u, root_u).map_err(|e| child_err!(Stage::SetIds, e, "setresuid(0)"))
+}
+
+/// Two-stage spawn, first stage: join namespaces (the user namespace first), create the user
+/// namespace and have the parent map it, then clone the init with CLONE_PARENT so that it is
+/// the runtime's child, report its pid and exit.
+fn intermediate(plan: &LaunchPlan, fds: ChildFds<'_>) -> Result<i32, ChildError> {
+    join_namespaces(plan, Some(CloneFlags::CLONE_NEWUSER))?;
+    for j in plan.join.iter().filter(|j| j.flag != CloneFlags::CLONE_NEWUSER) {
+        nix::sched::setns(&j.fd, j.flag).map_err(|e| child_err!(Stage::JoinNamespace, e, "{}", j.path))?;
+    }
+    if plan.new_user {
+        nix::sched::unshare(CloneFlags::CLONE_NEWUSER)
+            .map_err(|e| child_err!(Stage::UnshareNamespace, e, "user namespace"))?;
+        send(fds.sock, ChildMsg::UserNsCreated);
+        wait_go(fds.sock)?;
+        become_ns_root()?;
+    }
+    let flags = (plan.clone_flags - CloneFlags::CLONE_NEWUSER).bits() as u64 | libc::CLONE_PARENT as u64;
+    let spawned = sys::spawn(flags, libc::SIGCHLD, || match init(plan, fds, true) {
+        Ok(never) => match never {},
+        Err(e) => report(fds.sock, e),
+    })
+    .map_err(|e| child_err!(Stage::Spawn, e, "cloning the container init"))?;
+    send(fds.sock, ChildMsg::InitPid(spawned.pid.as_raw()));
+    Ok(0)
+}
+
+/// The container's init: finish the namespaces, build the root filesystem, drop to the
+/// process's credentials, report ready, wait for `start`, exec.
+fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible, ChildError> {
+    wait_go(fds.sock)?;
+    if !joined {
+        join_namespaces(plan, None)?;
+        if plan.new_user {
+            become_ns_root()?;
+        }
+    }
+    if !plan.late_unshare.is_empty() {
+        nix::sched::unshare(plan.late_unshare)
+            .map_err(|e| child_err!(Stage::UnshareNamespace, e, "cgroup namespace"))?;
+    }
+    if let Some(h) = &plan.hostname {
+        nix::unistd::sethostname(std::ffi::OsStr::from_bytes_nb(h))
+            .map_err(|e| child_err!(Stage::Hostname, e, "sethostname"))?;
+    }
+    if let Some(d) = &plan.domainname {
+        sys::set_domainname(d).map_err(|e| child_err!(Stage::Hostname, e, "setdomainname"))?;
+    }
+    if plan.new_keyring {
+        sys::join_session_keyring(c"_ses").map_err(|e| child_err!(Stage::Keyring, e, "keyctl"))?;
+    }
+    sys::set_umask(0);
+    if plan.clone_flags.contains(CloneFlags::CLONE_NEWNS) {
+        crate::rootfs::setup(&plan.rootfs, &plan.sysctls)?;
+    } else {
+        return Err(child_err!(Stage::Mount, Errno::EINVAL, "a mount namespace is required"));
+    }
+    let p = &plan.process;
+    for &(res, soft, hard) in &p.rlimits {
+        setrlimit(res, soft, hard).map_err(|e| child_err!(Stage::Rlimit, e, "resource {res}"))?;
+    }
+    // Try cwd as root first (the runtime may reach what the user cannot), again as the user.
+    let cwd_done = nix::unistd::chdir(p.cwd.as_c_str()).is_ok();
+    set_credentials(p)?;
+    if !cwd_done {
+        nix::unistd::chdir(p.cwd.as_c_str())
+            .map_err(|e| child_err!(Stage::Cwd, e, "chdir to cwd ({:?}) set in config.json failed", p.cwd))?;
+    }
+    let exe = find_executable(p)?;
+    sys::set_umask(p.umask.unwrap_or(0o022));
+
+    send(fds.sock, ChildMsg::Ready);
+    sys::install_exit_handlers();
+    let mut b = [0u8; 1];
+    loop {
+        match nix::unistd::read(fds.fifo, &mut b) {
+            Ok(1) => break,
+            Err(Errno::EINTR) => continue,
+            _ => sys::exit_now(1),
+        }
+    }
+    sys::reset_signals();
+    let _ = sys::cloexec_from(3 + p.preserve_fds);
+    for fd in 3..3 + p.preserve_fds as i32 {
+        sys::clear_cloexec(fd);
+    }
+    let e = sys::execve(exe, &p.args, &p.env);
+    // The parent is gone by now: the container's stderr is the only place left to say why.
+    let mut d = crate::protocol::Detail::new();
+    let _ = writeln!(d, "runtime-cli: exec {:?}: {}", p.arg0, e.desc());
+    let _ = nix::unistd::write(std::io::stderr(), d.as_bytes());
+    sys::exit_now(127)
+}
+
+trait OsStrNb {
+    fn from_bytes_nb(b: &[u8]) -> &std::ffi::OsStr;
+}
+impl OsStrNb for std::ffi::OsStr {
+    fn from_bytes_nb(b: &[u8]) -> &std::ffi::OsStr {
+        std::os::unix::ffi::OsStrExt::from_bytes(b)
+    }
+}
+
+fn setrlimit(res: libc::__rlimit_resource_t, soft: u64, hard: u64) -> Result<(), Errno> {
+    let lim = libc::rlimit {
+        rlim_cur: soft,
+        rlim_max: hard,
+    };
+    sys::setrlimit(res, &lim)
+}
+
+/// Capabilities and ids, in the order that keeps exactly the requested capabilities across
+/// the uid change: bounding set, keepcaps, groups, gid, uid, the three sets, ambient,
+/// no_new_privs.
+fn set_credentials(p: &ProcessPlan) -> Result<(), ChildError> {
+    for cap in 0..=p.cap_last.min(63) {
+        if p.bounding & (1u64 << cap) == 0 {
+            sys::capbset_drop(cap).map_err(|e| {
+                child_err!(
+                    Stage::Capabilities,
+                    e,
+                    "dropping capability {cap} from the bounding set"
+                )
+            })?;
+        }
+    }
+    nix::sys::prctl::set_keepcaps(true).map_err(|e| child_err!(Stage::User, e, "PR_SET_KEEPCAPS"))?;
+    match nix::unistd::setgroups(&p.additional_gids) {
+        Ok(()) => {}
+        // setgroups is denied in a user namespace whose gid map was written without it.
+        Err(Errno::EPERM) if p.additional_gids.is_empty() => {}
+        Err(e) => return Err(child_err!(Stage::User, e, "setgroups")),
+    }
+    let g = Gid::from_raw(p.gid);
+    nix::unistd::setresgid(g, g, g).map_err(|e| child_err!(Stage::User, e, "setresgid({})", p.gid))?;
+    let u = Uid::from_raw(p.uid);
+    nix::unistd::setresuid(u, u, u).map_err(|e| child_err!(Stage::User, e, "setresuid({})", p.uid))?;
+    sys::capset(p.caps).map_err(|e| child_err!(Stage::Capabilities, e, "capset"))?;
+    sys::ambient_clear().map_err(|e| child_err!(Stage::Capabilities, e, "clearing ambient set"))?;
+    for cap in 0..=p.cap_last.min(63) {
+        // A capability outside the inheritable set cannot be ambient (EPERM); runc goes on
+        // without it, and so does this runtime, so that runc's default spec works unchanged.
+        if p.ambient & (1u64 << cap) != 0 {
+            match sys::ambient_raise(cap) {
+                Ok(()) | Err(Errno::EPERM) | Err(Errno::EINVAL) => {}
+                Err(e) => return Err(child_err!(Stage::Capabilities, e, "raising ambient capability {cap}")),
+            }
+        }
+    }
+    nix::sys::prctl::set_keepcaps(false).map_err(|e| child_err!(Stage::User, e, "PR_SET_KEEPCAPS"))?;
+    if p.no_new_privs {
+        nix::sys::prctl::set_no_new_privs().map_err(|e| child_err!(Stage::User, e, "PR_SET_NO_NEW_PRIVS"))?;
+    }
+    Ok(())
+}
+
+/// Resolve `args[0]` the way Go's exec.LookPath does, so that a missing program is a
+/// `create`-time error with runc's wording.
+fn find_executable(p: &ProcessPlan) -> Result<&std::ffi::CStr, ChildError> {
+    let mut denied = false;
+    for c in &p.exec_candidates {
+        match nix::sys::stat::stat(c.as_c_str()) {
+            Ok(st) => {
+                let is_reg = st.st_mode & libc::S_IFMT == libc::S_IFREG;
+                if is_reg && st.st_mode & 0o111 != 0 {
+                    return Ok(c.as_c_str());
+                }
+                denied = true;
+            }
+            Err(e) if p.exec_candidates.len() == 1 && p.arg0.contains('/') => {
+                return Err(child_err!(Stage::Exec, e, "exec: {:?}: stat {}", p.arg0, p.arg0));
+            }
+            Err(_) => {}
+        }
+    }
+    if denied {
+        return Err(child_err!(Stage::Exec, Errno::EACCES, "exec: {:?}", p.arg0));
+    }
+    Err(child_err!(
+        Stage::Exec,
+        0,
+        "exec: {:?}: executable file not found in $PATH",
+        p.arg0
+    ))
+}

@@ -1,0 +1,947 @@
+//! Checked spec → [`LaunchPlan`]: every decision the container's init needs, made before the
+//! clone and materialised as C strings, flags, masks and open file descriptors, so that the
+//! child only executes (house rule 1).
+
+use std::ffi::CString;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+
+use nix::fcntl::OFlag;
+use nix::mount::MsFlags;
+use nix::sched::CloneFlags;
+use nix::sys::stat::Mode;
+use oci_spec::runtime::{LinuxNamespaceType, Mount, Spec};
+
+use crate::cgroups::Hierarchy;
+use crate::error::{Error, Result};
+use crate::idmap::{IdMap, IdMappings};
+use crate::spec::CheckedSpec;
+use crate::sys::{CStrArray, CapSets};
+
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// A path inside the container's root, relative (no leading `/`), with the prefixes needed
+/// to create it component by component.
+#[derive(Debug)]
+pub struct PathInRoot {
+    /// `a/b/c`.
+    pub rel: CString,
+    /// `a`, `a/b`, `a/b/c`: what the child creates, each resolved inside the root.
+    pub prefixes: Vec<CString>,
+    /// The last component alone (`c`), created in its parent when missing.
+    pub name: CString,
+    /// `/a/b/c`, for error messages.
+    pub display: String,
+}
+
+impl PathInRoot {
+    /// Lexically clean an in-container path (`..` cannot climb above the root).
+    pub fn new(p: &Path) -> Result<Self> {
+        let mut comps: Vec<&std::ffi::OsStr> = vec![];
+        for c in p.components() {
+            match c {
+                Component::Normal(n) => comps.push(n),
+                Component::ParentDir => {
+                    comps.pop();
+                }
+                _ => {}
+            }
+        }
+        let mut prefixes = Vec::with_capacity(comps.len());
+        let mut acc = Vec::new();
+        for c in &comps {
+            if !acc.is_empty() {
+                acc.push(b'/');
+            }
+            acc.extend_from_slice(c.as_bytes());
+            prefixes.push(cstring(acc.clone(), p)?);
+        }
+        let rel = if acc.is_empty() {
+            c".".to_owned()
+        } else {
+            cstring(acc.clone(), p)?
+        };
+        let name = match comps.last() {
+            Some(n) => cstring(n.as_bytes().to_vec(), p)?,
+            None => c".".to_owned(),
+        };
+        Ok(PathInRoot {
+            display: format!("/{}", String::from_utf8_lossy(&acc)),
+            rel,
+            prefixes,
+            name,
+        })
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.prefixes.is_empty()
+    }
+}
+
+fn cstring(v: Vec<u8>, context: &Path) -> Result<CString> {
+    CString::new(v).map_err(|_| Error::InvalidArgument(format!("path {} contains a NUL byte", context.display())))
+}
+
+fn cstr(s: &str, what: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::InvalidArgument(format!("{what} contains a NUL byte")))
+}
+
+/// What a mount step mounts.
+#[derive(Debug)]
+pub enum MountKind {
+    /// A bind mount of a host path; `recursive` for rbind.
+    Bind { source: CString, recursive: bool },
+    /// A new filesystem instance.
+    Fs { fstype: CString, source: CString },
+}
+
+/// One mount, in order.
+#[derive(Debug)]
+pub struct MountStep {
+    pub dest: PathInRoot,
+    pub kind: MountKind,
+    /// Flags for the mount call (without propagation flags).
+    pub flags: MsFlags,
+    /// Filesystem data (`mode=755,size=65536k`...).
+    pub data: Option<CString>,
+    /// Propagation flags to apply after mounting (MS_SHARED, MS_SLAVE... with MS_REC).
+    pub propagation: MsFlags,
+    /// Whether the destination must be a file (bind of a non-directory).
+    pub dest_is_file: bool,
+    /// Bind mounts with flags beyond MS_BIND|MS_REC need a remount to apply them.
+    pub remount_flags: Option<MsFlags>,
+    /// proc and sysfs must land on a real directory (CVE-2019-16884 class).
+    pub require_dir: bool,
+}
+
+/// A device node to create.
+#[derive(Debug)]
+pub struct DeviceStep {
+    pub path: PathInRoot,
+    /// `S_IFCHR`/`S_IFBLK`/`S_IFIFO` plus permission bits.
+    pub mode: u32,
+    pub dev: u64,
+    pub uid: u32,
+    pub gid: u32,
+    /// Host path to bind mount instead of mknod (inside a user namespace).
+    pub host_path: CString,
+}
+
+/// Everything about the root filesystem.
+#[derive(Debug)]
+pub struct RootfsPlan {
+    pub root: CString,
+    pub root_display: String,
+    /// Propagation of `/` in the container's mount namespace.
+    pub propagation: MsFlags,
+    pub readonly: bool,
+    pub no_pivot: bool,
+    pub mounts: Vec<MountStep>,
+    pub devices: Vec<DeviceStep>,
+    /// Bind host devices instead of mknod (a user namespace cannot mknod).
+    pub bind_devices: bool,
+    /// `/dev` symlinks: (target, link).
+    pub symlinks: Vec<(CString, PathInRoot)>,
+    pub masked: Vec<PathInRoot>,
+    pub readonly_paths: Vec<PathInRoot>,
+    /// The process's cwd, created if missing.
+    pub cwd: PathInRoot,
+    /// Whether a `/dev` is prepared by us (a mount at /dev exists in the config).
+    pub setup_dev: bool,
+}
+
+/// A namespace to join.
+#[derive(Debug)]
+pub struct JoinNs {
+    pub flag: CloneFlags,
+    pub fd: OwnedFd,
+    pub path: String,
+}
+
+/// How the init is spawned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpawnMode {
+    /// One clone3 with every new namespace; joined namespaces (none of user/pid/time) are
+    /// entered by the init.
+    Direct,
+    /// An intermediate process joins namespaces (user first), creates the user namespace,
+    /// then clones the init with CLONE_PARENT so it is still the runtime's child.
+    TwoStage,
+}
+
+/// The process to run.
+#[derive(Debug)]
+pub struct ProcessPlan {
+    pub args: CStrArray,
+    pub env: CStrArray,
+    /// Candidates for the executable, in PATH order.
+    pub exec_candidates: Vec<CString>,
+    /// `args[0]` as given, for messages.
+    pub arg0: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub additional_gids: Vec<nix::unistd::Gid>,
+    pub umask: Option<u32>,
+    pub caps: CapSets,
+    pub bounding: u64,
+    pub ambient: u64,
+    pub cap_last: u32,
+    pub rlimits: Vec<(libc::__rlimit_resource_t, u64, u64)>,
+    pub no_new_privs: bool,
+    pub cwd: CString,
+    pub terminal: bool,
+    pub preserve_fds: u32,
+}
+
+/// Every decision for one container init.
+#[derive(Debug)]
+pub struct LaunchPlan {
+    pub mode: SpawnMode,
+    /// Namespaces created by clone3 (direct) or by the second clone (two-stage).
+    pub clone_flags: CloneFlags,
+    /// Created with unshare after the cgroup is joined (cgroup namespace).
+    pub late_unshare: CloneFlags,
+    pub new_user: bool,
+    pub join: Vec<JoinNs>,
+    pub uid_map: Option<String>,
+    pub gid_map: Option<String>,
+    pub hostname: Option<Vec<u8>>,
+    pub domainname: Option<Vec<u8>>,
+    pub rootfs: RootfsPlan,
+    pub process: ProcessPlan,
+    /// (path relative to /proc/sys, value)
+    pub sysctls: Vec<(CString, Vec<u8>)>,
+    pub oom_score_adj: Option<i32>,
+    pub new_keyring: bool,
+    pub private_pid_ns: bool,
+}
+
+/// Options that come from the command line rather than the config.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    pub no_pivot: bool,
+    pub no_new_keyring: bool,
+    pub preserve_fds: u32,
+    /// v1 hierarchies and the container's directory in each, for `cgroup` mounts.
+    pub cgroups: Vec<(Hierarchy, PathBuf)>,
+}
+
+/// The propagation flag for a `rootfsPropagation` or mount option value.
+pub fn propagation_flag(s: &str) -> Option<MsFlags> {
+    Some(match s {
+        "shared" => MsFlags::MS_SHARED,
+        "rshared" => MsFlags::MS_SHARED | MsFlags::MS_REC,
+        "slave" => MsFlags::MS_SLAVE,
+        "rslave" => MsFlags::MS_SLAVE | MsFlags::MS_REC,
+        "private" => MsFlags::MS_PRIVATE,
+        "rprivate" => MsFlags::MS_PRIVATE | MsFlags::MS_REC,
+        "unbindable" => MsFlags::MS_UNBINDABLE,
+        "runbindable" => MsFlags::MS_UNBINDABLE | MsFlags::MS_REC,
+        _ => return None,
+    })
+}
+
+/// Parsed mount options: flags to set, flags to clear, propagation, data, bind kind.
+#[derive(Debug, PartialEq, Eq)]
+pub struct MountOptions {
+    pub flags: MsFlags,
+    pub clear: MsFlags,
+    pub propagation: MsFlags,
+    pub data: Vec<String>,
+    pub bind: bool,
+    pub rbind: bool,
+}
+
+/// Split mount options into flags (as mount(8) knows them) and filesystem data.
+pub fn parse_mount_options(opts: &[String]) -> MountOptions {
+    let mut m = MountOptions {
+        flags: MsFlags::empty(),
+        clear: MsFlags::empty(),
+        propagation: MsFlags::empty(),
+        data: vec![],
+        bind: false,
+        rbind: false,
+    };
+    for o in opts {
+        let (set, clear) = match o.as_str() {
+            "ro" => (MsFlags::MS_RDONLY, MsFlags::empty()),
+            "rw" => (MsFlags::empty(), MsFlags::MS_RDONLY),
+            "nosuid" => (MsFlags::MS_NOSUID, MsFlags::empty()),
+            "suid" => (MsFlags::empty(), MsFlags::MS_NOSUID),
+            "nodev" => (MsFlags::MS_NODEV, MsFlags::empty()),
+            "dev" => (MsFlags::empty(), MsFlags::MS_NODEV),
+            "noexec" => (MsFlags::MS_NOEXEC, MsFlags::empty()),
+            "exec" => (MsFlags::empty(), MsFlags::MS_NOEXEC),
+            "sync" => (MsFlags::MS_SYNCHRONOUS, MsFlags::empty()),
+            "async" => (MsFlags::empty(), MsFlags::MS_SYNCHRONOUS),
+            "dirsync" => (MsFlags::MS_DIRSYNC, MsFlags::empty()),
+            "remount" => (MsFlags::MS_REMOUNT, MsFlags::empty()),
+            "mand" => (MsFlags::MS_MANDLOCK, MsFlags::empty()),
+            "nomand" => (MsFlags::empty(), MsFlags::MS_MANDLOCK),
+            "noatime" => (MsFlags::MS_NOATIME, MsFlags::empty()),
+            "atime" => (MsFlags::empty(), MsFlags::MS_NOATIME),
+            "nodiratime" => (MsFlags::MS_NODIRATIME, MsFlags::empty()),
+            "diratime" => (MsFlags::empty(), MsFlags::MS_NODIRATIME),
+            "relatime" => (MsFlags::MS_RELATIME, MsFlags::empty()),
+            "norelatime" => (MsFlags::empty(), MsFlags::MS_RELATIME),
+            "strictatime" => (MsFlags::MS_STRICTATIME, MsFlags::empty()),
+            "nostrictatime" => (MsFlags::empty(), MsFlags::MS_STRICTATIME),
+            "lazytime" => (MsFlags::MS_LAZYTIME, MsFlags::empty()),
+            "nolazytime" => (MsFlags::empty(), MsFlags::MS_LAZYTIME),
+            "silent" => (MsFlags::MS_SILENT, MsFlags::empty()),
+            "loud" => (MsFlags::empty(), MsFlags::MS_SILENT),
+            "nosymfollow" => (MsFlags::from_bits_retain(libc::MS_NOSYMFOLLOW), MsFlags::empty()),
+            "symfollow" => (MsFlags::empty(), MsFlags::from_bits_retain(libc::MS_NOSYMFOLLOW)),
+            "bind" => {
+                m.bind = true;
+                continue;
+            }
+            "rbind" => {
+                m.rbind = true;
+                continue;
+            }
+            "defaults" => continue,
+            other => {
+                if let Some(p) = propagation_flag(other) {
+                    m.propagation |= p;
+                } else {
+                    m.data.push(other.to_string());
+                }
+                continue;
+            }
+        };
+        m.flags = (m.flags | set) & !clear;
+        m.clear = (m.clear | clear) & !set;
+    }
+    m
+}
+
+/// Build the plan. `cap_last` is the kernel's highest capability number.
+pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
+    let spec = checked.spec();
+    let linux = spec.linux().as_ref().expect("validated: linux present");
+    let process = spec.process().as_ref().expect("validated: process present");
+    let cfg = checked.config_path();
+
+    // Namespaces.
+    let mut clone_flags = CloneFlags::empty();
+    let mut late_unshare = CloneFlags::empty();
+    let mut join = Vec::new();
+    let mut new_user = false;
+    let mut joins_user_pid_time = false;
+    let mut private_pid_ns = false;
+    for (i, ns) in linux.namespaces().as_deref().unwrap_or(&[]).iter().enumerate() {
+        let flag = ns_flag(ns.typ());
+        if ns.typ() == LinuxNamespaceType::Pid {
+            private_pid_ns = ns.path().is_none();
+        }
+        match ns.path() {
+            None => {
+                if ns.typ() == LinuxNamespaceType::User {
+                    new_user = true;
+                }
+                if ns.typ() == LinuxNamespaceType::Cgroup {
+                    late_unshare |= flag;
+                } else {
+                    clone_flags |= flag;
+                }
+            }
+            Some(p) => {
+                if matches!(
+                    ns.typ(),
+                    LinuxNamespaceType::User | LinuxNamespaceType::Pid | LinuxNamespaceType::Time
+                ) {
+                    joins_user_pid_time = true;
+                }
+                let fd = nix::fcntl::open(p, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty()).map_err(|e| {
+                    Error::config(
+                        cfg,
+                        format!("linux.namespaces[{i}].path"),
+                        format!("{}: {}", p.display(), crate::error::errno_text(e)),
+                    )
+                })?;
+                join.push(JoinNs {
+                    flag,
+                    fd,
+                    path: p.display().to_string(),
+                });
+            }
+        }
+    }
+    // The user namespace is joined first (it decides the capabilities for the rest), pid and
+    // time last (they only apply to children).
+    join.sort_by_key(|j| match j.flag {
+        f if f == CloneFlags::CLONE_NEWUSER => 0,
+        f if f == CloneFlags::CLONE_NEWPID => 2,
+        f if f.bits() == libc::CLONE_NEWTIME => 2,
+        _ => 1,
+    });
+    let mode = if joins_user_pid_time || (new_user && !join.is_empty()) {
+        SpawnMode::TwoStage
+    } else {
+        SpawnMode::Direct
+    };
+
+    let maps = |m: Option<&Vec<oci_spec::runtime::LinuxIdMapping>>| -> Option<IdMappings> {
+        m.filter(|v| !v.is_empty()).map(|v| {
+            IdMappings::new(
+                v.iter()
+                    .map(|e| IdMap {
+                        container: e.container_id(),
+                        host: e.host_id(),
+                        count: e.size(),
+                    })
+                    .collect(),
+            )
+            .expect("validated mappings")
+        })
+    };
+    let uid_maps = if new_user {
+        maps(linux.uid_mappings().as_ref())
+    } else {
+        None
+    };
+    let gid_maps = if new_user {
+        maps(linux.gid_mappings().as_ref())
+    } else {
+        None
+    };
+
+    let rootfs = rootfs_plan(checked, opts, new_user, process.cwd())?;
+    let process_plan = process_plan(spec, checked, opts)?;
+
+    let mut sysctls = Vec::new();
+    if let Some(s) = linux.sysctl() {
+        let mut keys: Vec<_> = s.keys().collect();
+        keys.sort();
+        for k in keys {
+            sysctls.push((
+                cstr(&format!("/proc/sys/{}", k.replace('.', "/")), "sysctl key")?,
+                s[k].as_bytes().to_vec(),
+            ));
+        }
+    }
+
+    Ok(LaunchPlan {
+        mode,
+        clone_flags,
+        late_unshare,
+        new_user,
+        join,
+        uid_map: uid_maps.map(|m| m.to_proc_format()),
+        gid_map: gid_maps.map(|m| m.to_proc_format()),
+        hostname: spec
+            .hostname()
+            .as_ref()
+            .filter(|h| !h.is_empty())
+            .map(|h| h.as_bytes().to_vec()),
+        domainname: spec
+            .domainname()
+            .as_ref()
+            .filter(|h| !h.is_empty())
+            .map(|h| h.as_bytes().to_vec()),
+        rootfs,
+        process: process_plan,
+        sysctls,
+        oom_score_adj: process.oom_score_adj(),
+        new_keyring: !opts.no_new_keyring,
+        private_pid_ns,
+    })
+}
+
+fn ns_flag(t: LinuxNamespaceType) -> CloneFlags {
+    match t {
+        LinuxNamespaceType::Mount => CloneFlags::CLONE_NEWNS,
+        LinuxNamespaceType::Cgroup => CloneFlags::CLONE_NEWCGROUP,
+        LinuxNamespaceType::Uts => CloneFlags::CLONE_NEWUTS,
+        LinuxNamespaceType::Ipc => CloneFlags::CLONE_NEWIPC,
+        LinuxNamespaceType::User => CloneFlags::CLONE_NEWUSER,
+        LinuxNamespaceType::Pid => CloneFlags::CLONE_NEWPID,
+        LinuxNamespaceType::Network => CloneFlags::CLONE_NEWNET,
+        LinuxNamespaceType::Time => CloneFlags::from_bits_retain(libc::CLONE_NEWTIME),
+    }
+}
+
+struct DefaultDevice {
+    name: &'static str,
+    major: u64,
+    minor: u64,
+}
+
+const DEFAULT_DEVICES: [DefaultDevice; 6] = [
+    DefaultDevice {
+        name: "null",
+        major: 1,
+        minor: 3,
+    },
+    DefaultDevice {
+        name: "zero",
+        major: 1,
+        minor: 5,
+    },
+    DefaultDevice {
+        name: "full",
+        major: 1,
+        minor: 7,
+    },
+    DefaultDevice {
+        name: "random",
+        major: 1,
+        minor: 8,
+    },
+    DefaultDevice {
+        name: "urandom",
+        major: 1,
+        minor: 9,
+    },
+    DefaultDevice {
+        name: "tty",
+        major: 5,
+        minor: 0,
+    },
+];
+
+fn rootfs_plan(checked: &CheckedSpec, opts: &PlanOptions, new_user: bool, cwd: &Path) -> Result<RootfsPlan> {
+    let spec = checked.spec();
+    let linux = spec.linux().as_ref().expect("validated");
+    let cfg = checked.config_path();
+    let root_str = checked.rootfs().as_os_str().as_bytes().to_vec();
+    let propagation = match linux.rootfs_propagation().as_deref() {
+        Some(p) => propagation_flag(p).expect("validated propagation"),
+        None => MsFlags::MS_SLAVE | MsFlags::MS_REC,
+    };
+
+    let mut mounts = Vec::new();
+    let mut setup_dev = false;
+    for (i, m) in spec.mounts().as_deref().unwrap_or(&[]).iter().enumerate() {
+        let dest = m.destination();
+        if PathInRoot::new(dest)?.display == "/dev" {
+            setup_dev = true;
+        }
+        mount_steps(m, i, checked, opts, &mut mounts).map_err(|e| match e {
+            Error::Config { .. } | Error::NotSupported(_) => e,
+            other => Error::config(cfg, format!("mounts[{i}]"), other.to_string()),
+        })?;
+    }
+
+    let mut devices = Vec::new();
+    let mut push_dev = |path: &Path, kind: u32, major: u64, minor: u64, perm: u32, uid: u32, gid: u32| -> Result<()> {
+        let p = PathInRoot::new(path)?;
+        if devices.iter().any(|d: &DeviceStep| d.path.display == p.display) {
+            return Ok(());
+        }
+        devices.push(DeviceStep {
+            host_path: cstring(path.as_os_str().as_bytes().to_vec(), path)?,
+            path: p,
+            mode: kind | perm,
+            dev: nix::sys::stat::makedev(major, minor),
+            uid,
+            gid,
+        });
+        Ok(())
+    };
+    for (i, d) in linux.devices().as_deref().unwrap_or(&[]).iter().enumerate() {
+        use oci_spec::runtime::LinuxDeviceType as T;
+        let kind = match d.typ() {
+            T::C | T::U => libc::S_IFCHR,
+            T::B => libc::S_IFBLK,
+            T::P => libc::S_IFIFO,
+            T::A => {
+                return Err(Error::config(
+                    cfg,
+                    format!("linux.devices[{i}].type"),
+                    "\"a\" is not a device type",
+                ))
+            }
+        };
+        push_dev(
+            d.path(),
+            kind,
+            d.major() as u64,
+            d.minor() as u64,
+            d.file_mode().unwrap_or(0o666) & 0o7777,
+            d.uid().unwrap_or(0),
+            d.gid().unwrap_or(0),
+        )?;
+    }
+    if setup_dev {
+        for d in &DEFAULT_DEVICES {
+            push_dev(
+                &Path::new("/dev").join(d.name),
+                libc::S_IFCHR,
+                d.major,
+                d.minor,
+                0o666,
+                0,
+                0,
+            )?;
+        }
+    }
+    let mut symlinks = Vec::new();
+    if setup_dev {
+        for (target, link) in [
+            ("/proc/self/fd", "/dev/fd"),
+            ("/proc/self/fd/0", "/dev/stdin"),
+            ("/proc/self/fd/1", "/dev/stdout"),
+            ("/proc/self/fd/2", "/dev/stderr"),
+            ("pts/ptmx", "/dev/ptmx"),
+        ] {
+            symlinks.push((cstr(target, "symlink")?, PathInRoot::new(Path::new(link))?));
+        }
+    }
+    let paths = |v: Option<&Vec<String>>| -> Result<Vec<PathInRoot>> {
+        v.map(|v| v.iter().map(|p| PathInRoot::new(Path::new(p))).collect())
+            .unwrap_or(Ok(vec![]))
+    };
+
+    Ok(RootfsPlan {
+        root: cstring(root_str, checked.rootfs())?,
+        root_display: checked.rootfs().display().to_string(),
+        propagation,
+        readonly: spec.root().as_ref().and_then(|r| r.readonly()).unwrap_or(false),
+        no_pivot: opts.no_pivot,
+        mounts,
+        devices,
+        bind_devices: new_user,
+        symlinks,
+        masked: paths(linux.masked_paths().as_ref())?,
+        readonly_paths: paths(linux.readonly_paths().as_ref())?,
+        cwd: PathInRoot::new(cwd)?,
+        setup_dev,
+    })
+}
+
+fn mount_steps(m: &Mount, i: usize, checked: &CheckedSpec, opts: &PlanOptions, out: &mut Vec<MountStep>) -> Result<()> {
+    let cfg = checked.config_path();
+    let o = parse_mount_options(m.options().as_deref().unwrap_or(&[]));
+    let typ = m.typ().as_deref().unwrap_or("");
+    let dest = PathInRoot::new(m.destination())?;
+    if dest.is_root() {
+        return Err(Error::config(
+            cfg,
+            format!("mounts[{i}].destination"),
+            "cannot mount over the container's root",
+        ));
+    }
+    let data = if o.data.is_empty() {
+        None
+    } else {
+        Some(cstr(&o.data.join(","), "mount options")?)
+    };
+    let is_bind = o.bind || o.rbind || typ == "bind";
+    if is_bind {
+        let src = m
+            .source()
+            .as_ref()
+            .ok_or_else(|| Error::config(cfg, format!("mounts[{i}].source"), "is required for a bind mount"))?;
+        // A relative bind source is relative to the bundle (runc).
+        let src = if src.is_absolute() {
+            src.clone()
+        } else {
+            checked.bundle().join(src)
+        };
+        let meta = std::fs::metadata(&src).map_err(|e| {
+            Error::config(
+                cfg,
+                format!("mounts[{i}].source"),
+                format!(
+                    "{}: {}",
+                    src.display(),
+                    crate::error::errno_text(nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)))
+                ),
+            )
+        })?;
+        let extra = o.flags & !MsFlags::MS_REMOUNT;
+        out.push(MountStep {
+            dest,
+            kind: MountKind::Bind {
+                source: cstring(src.as_os_str().as_bytes().to_vec(), &src)?,
+                recursive: o.rbind,
+            },
+            flags: MsFlags::MS_BIND | if o.rbind { MsFlags::MS_REC } else { MsFlags::empty() },
+            data: None,
+            propagation: o.propagation,
+            dest_is_file: !meta.is_dir(),
+            remount_flags: if extra.is_empty() { None } else { Some(extra) },
+            require_dir: false,
+        });
+        return Ok(());
+    }
+    if typ == "cgroup" {
+        return cgroup_mount_steps(dest, &o, opts, out);
+    }
+    if typ.is_empty() {
+        return Err(Error::config(
+            cfg,
+            format!("mounts[{i}].type"),
+            "is required for a non-bind mount",
+        ));
+    }
+    let source = m
+        .source()
+        .as_ref()
+        .map(|s| s.as_os_str().as_bytes().to_vec())
+        .unwrap_or_else(|| typ.as_bytes().to_vec());
+    out.push(MountStep {
+        dest,
+        kind: MountKind::Fs {
+            fstype: cstr(typ, "mount type")?,
+            source: cstring(source, m.destination())?,
+        },
+        flags: o.flags,
+        data,
+        propagation: o.propagation,
+        dest_is_file: false,
+        remount_flags: None,
+        require_dir: matches!(typ, "proc" | "sysfs"),
+    });
+    Ok(())
+}
+
+/// A `cgroup` mount: on cgroup2 a cgroup2 filesystem; on v1 (and hybrid) hosts a tmpfs
+/// with a read-only (or as asked) bind of the container's cgroup in each hierarchy.
+fn cgroup_mount_steps(dest: PathInRoot, o: &MountOptions, opts: &PlanOptions, out: &mut Vec<MountStep>) -> Result<()> {
+    let base = Path::new(&dest.display).to_path_buf();
+    let flags = o.flags;
+    let v2_only = !opts.cgroups.is_empty() && opts.cgroups.iter().all(|(h, _)| h.v2);
+    if v2_only {
+        let (_, dir) = &opts.cgroups[0];
+        out.push(MountStep {
+            dest,
+            kind: MountKind::Bind {
+                source: cstring(dir.as_os_str().as_bytes().to_vec(), dir)?,
+                recursive: false,
+            },
+            flags: MsFlags::MS_BIND,
+            data: None,
+            propagation: o.propagation,
+            dest_is_file: false,
+            remount_flags: Some(flags | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC),
+            require_dir: true,
+        });
+        return Ok(());
+    }
+    out.push(MountStep {
+        dest,
+        kind: MountKind::Fs {
+            fstype: c"tmpfs".to_owned(),
+            source: c"tmpfs".to_owned(),
+        },
+        flags: (flags & !MsFlags::MS_RDONLY) | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        data: Some(c"mode=755".to_owned()),
+        propagation: MsFlags::empty(),
+        dest_is_file: false,
+        remount_flags: None,
+        require_dir: true,
+    });
+    for (h, dir) in &opts.cgroups {
+        let name = if h.v2 {
+            "unified".to_string()
+        } else {
+            h.mountpoint
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        if name.is_empty() {
+            continue;
+        }
+        out.push(MountStep {
+            dest: PathInRoot::new(&base.join(&name))?,
+            kind: MountKind::Bind {
+                source: cstring(dir.as_os_str().as_bytes().to_vec(), dir)?,
+                recursive: false,
+            },
+            flags: MsFlags::MS_BIND,
+            data: None,
+            propagation: MsFlags::empty(),
+            dest_is_file: false,
+            remount_flags: Some(flags | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC),
+            require_dir: true,
+        });
+    }
+    if flags.contains(MsFlags::MS_RDONLY) {
+        // Make the tmpfs itself read-only once the binds are in: done by the child as a
+        // remount of the first step (see rootfs::finish_cgroup_tmpfs).
+    }
+    Ok(())
+}
+
+fn process_plan(spec: &Spec, checked: &CheckedSpec, opts: &PlanOptions) -> Result<ProcessPlan> {
+    let p = spec.process().as_ref().expect("validated");
+    let args: Vec<String> = p.args().clone().unwrap_or_default();
+    let mut env: Vec<String> = p.env().clone().unwrap_or_default();
+    let uid = p.user().uid();
+    let gid = p.user().gid();
+    if !env.iter().any(|e| e.starts_with("HOME=")) {
+        env.push(format!(
+            "HOME={}",
+            home_in_rootfs(checked.rootfs(), uid).unwrap_or_else(|| "/".into())
+        ));
+    }
+    let arg0 = args[0].clone();
+    let exec_candidates = if arg0.contains('/') {
+        vec![cstr(&arg0, "process.args[0]")?]
+    } else {
+        let path = env
+            .iter()
+            .rev()
+            .find_map(|e| e.strip_prefix("PATH="))
+            .unwrap_or(DEFAULT_PATH);
+        path.split(':')
+            .map(|d| if d.is_empty() { "." } else { d })
+            .map(|d| cstr(&format!("{}/{arg0}", d.trim_end_matches('/')), "PATH entry"))
+            .collect::<Result<_>>()?
+    };
+    let to_c = |v: &[String], what: &str| -> Result<CStrArray> {
+        Ok(CStrArray::new(v.iter().map(|s| cstr(s, what)).collect::<Result<_>>()?))
+    };
+
+    let cap_last = crate::sys::cap_last_cap();
+    let mask = |set: Option<&oci_spec::runtime::Capabilities>| -> Result<u64> {
+        let mut m = 0u64;
+        for c in set.into_iter().flatten() {
+            let name = match c.to_string() {
+                n if n.starts_with("CAP_") => n,
+                n => format!("CAP_{n}"),
+            };
+            let cap: caps::Capability = name.parse().map_err(|_| {
+                Error::config(
+                    checked.config_path(),
+                    "process.capabilities",
+                    format!("unknown capability {name:?}"),
+                )
+            })?;
+            m |= 1u64 << cap.index();
+        }
+        Ok(m)
+    };
+    let (caps_sets, bounding, ambient) = match p.capabilities() {
+        Some(c) => (
+            CapSets {
+                effective: mask(c.effective().as_ref())?,
+                permitted: mask(c.permitted().as_ref())?,
+                inheritable: mask(c.inheritable().as_ref())?,
+            },
+            mask(c.bounding().as_ref())?,
+            mask(c.ambient().as_ref())?,
+        ),
+        None => (CapSets::default(), 0, 0),
+    };
+
+    let mut rlimits = Vec::new();
+    for r in p.rlimits().as_deref().unwrap_or(&[]) {
+        rlimits.push((rlimit_resource(r.typ()), r.soft(), r.hard()));
+    }
+
+    Ok(ProcessPlan {
+        args: to_c(&args, "process.args")?,
+        env: to_c(&env, "process.env")?,
+        exec_candidates,
+        arg0,
+        uid,
+        gid,
+        additional_gids: p
+            .user()
+            .additional_gids()
+            .as_deref()
+            .unwrap_or(&[])
+            .iter()
+            .map(|g| nix::unistd::Gid::from_raw(*g))
+            .collect(),
+        umask: p.user().umask(),
+        caps: caps_sets,
+        bounding,
+        ambient,
+        cap_last,
+        rlimits,
+        no_new_privs: p.no_new_privileges().unwrap_or(false),
+        cwd: cstring(p.cwd().as_os_str().as_bytes().to_vec(), p.cwd())?,
+        terminal: p.terminal().unwrap_or(false),
+        preserve_fds: opts.preserve_fds,
+    })
+}
+
+fn rlimit_resource(t: oci_spec::runtime::PosixRlimitType) -> libc::__rlimit_resource_t {
+    use oci_spec::runtime::PosixRlimitType as T;
+    match t {
+        T::RlimitCpu => libc::RLIMIT_CPU,
+        T::RlimitFsize => libc::RLIMIT_FSIZE,
+        T::RlimitData => libc::RLIMIT_DATA,
+        T::RlimitStack => libc::RLIMIT_STACK,
+        T::RlimitCore => libc::RLIMIT_CORE,
+        T::RlimitRss => libc::RLIMIT_RSS,
+        T::RlimitNproc => libc::RLIMIT_NPROC,
+        T::RlimitNofile => libc::RLIMIT_NOFILE,
+        T::RlimitMemlock => libc::RLIMIT_MEMLOCK,
+        T::RlimitAs => libc::RLIMIT_AS,
+        T::RlimitLocks => libc::RLIMIT_LOCKS,
+        T::RlimitSigpending => libc::RLIMIT_SIGPENDING,
+        T::RlimitMsgqueue => libc::RLIMIT_MSGQUEUE,
+        T::RlimitNice => libc::RLIMIT_NICE,
+        T::RlimitRtprio => libc::RLIMIT_RTPRIO,
+        T::RlimitRttime => libc::RLIMIT_RTTIME,
+    }
+}
+
+/// The home directory of `uid` from the image's /etc/passwd, read inside the root (a symlink
+/// in the image cannot make us read a host file).
+fn home_in_rootfs(rootfs: &Path, uid: u32) -> Option<String> {
+    use std::io::Read;
+    let root = nix::fcntl::open(
+        rootfs,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    let how = nix::fcntl::OpenHow::new()
+        .flags(OFlag::O_RDONLY | OFlag::O_CLOEXEC)
+        .resolve(nix::fcntl::ResolveFlag::RESOLVE_IN_ROOT | nix::fcntl::ResolveFlag::RESOLVE_NO_MAGICLINKS);
+    let fd = nix::fcntl::openat2(&root, "etc/passwd", how).ok()?;
+    let mut s = String::new();
+    std::fs::File::from(fd).take(1 << 20).read_to_string(&mut s).ok()?;
+    s.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() >= 6 && f[2].parse() == Ok(uid)).then(|| f[5].to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_in_root_cannot_climb() {
+        let p = PathInRoot::new(Path::new("/../../etc/./passwd")).unwrap();
+        assert_eq!(p.rel.to_str().unwrap(), "etc/passwd");
+        assert_eq!(p.display, "/etc/passwd");
+        assert_eq!(p.prefixes.len(), 2);
+        assert_eq!(p.name.to_str().unwrap(), "passwd");
+        let r = PathInRoot::new(Path::new("/")).unwrap();
+        assert!(r.is_root());
+        assert_eq!(r.rel.to_str().unwrap(), ".");
+    }
+
+    #[test]
+    fn mount_options() {
+        let o = parse_mount_options(
+            &["nosuid", "strictatime", "mode=755", "size=65536k", "rslave", "ro", "rw"].map(String::from),
+        );
+        assert_eq!(o.flags, MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME);
+        assert_eq!(o.propagation, MsFlags::MS_SLAVE | MsFlags::MS_REC);
+        assert_eq!(o.data, vec!["mode=755", "size=65536k"]);
+        let b = parse_mount_options(&["rbind", "ro"].map(String::from));
+        assert!(b.rbind && b.flags == MsFlags::MS_RDONLY);
+        let n = parse_mount_options(&["newinstance", "ptmxmode=0666", "mode=0620", "gid=5"].map(String::from));
+        assert!(n.flags.is_empty());
+        assert_eq!(n.data.len(), 4);
+    }
+
+    #[test]
+    fn propagation_names() {
+        assert_eq!(propagation_flag("private"), Some(MsFlags::MS_PRIVATE));
+        assert_eq!(propagation_flag("rshared"), Some(MsFlags::MS_SHARED | MsFlags::MS_REC));
+        assert_eq!(propagation_flag("bogus"), None);
+    }
+}

@@ -1,0 +1,440 @@
+//! The container's root filesystem, set up by the init inside its new mount namespace:
+//! propagation, the rootfs bind, every configured mount, devices, `/dev` symlinks, masked
+//! and read-only paths, then `pivot_root` (or move + chroot) and the read-only root.
+//!
+//! Every destination is resolved inside the root with `openat2(RESOLVE_IN_ROOT)` and the
+//! mount is made on the resulting file descriptor (`/proc/self/fd/N`), so a symlink in the
+//! image, even one swapped in during setup, cannot point a mount outside the container.
+//! Runs in the forked child: nothing here allocates; failures are [`ChildError`]s.
+// Child-side errors are fixed-size values on purpose: the forked child must not allocate,
+// so they cannot be boxed.
+#![allow(clippy::result_large_err, clippy::large_enum_variant)]
+
+use std::ffi::CStr;
+use std::fmt::Write;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+use nix::errno::Errno;
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
+use nix::mount::{MntFlags, MsFlags};
+use nix::sys::stat::{Mode, SFlag};
+
+use crate::plan::{MountKind, MountStep, PathInRoot, RootfsPlan};
+use crate::protocol::{Detail, Stage};
+
+/// A failure in the child: the stage, the errno (0 if none) and a context line.
+#[derive(Debug)]
+pub(crate) struct ChildError {
+    pub stage: Stage,
+    pub errno: i32,
+    pub detail: Detail,
+}
+
+macro_rules! child_err {
+    ($stage:expr, $errno:expr, $($arg:tt)*) => {{
+        let mut d = $crate::protocol::Detail::new();
+        let _ = ::std::write!(d, $($arg)*);
+        $crate::rootfs::ChildError { stage: $stage, errno: ($errno) as i32, detail: d }
+    }};
+}
+pub(crate) use child_err;
+
+/// `/proc/self/fd/N` in a stack buffer.
+pub(crate) struct FdPath {
+    buf: [u8; 32],
+}
+
+impl FdPath {
+    pub fn new(fd: BorrowedFd<'_>) -> Self {
+        let mut buf = [0u8; 32];
+        let prefix = b"/proc/self/fd/";
+        buf[..prefix.len()].copy_from_slice(prefix);
+        let mut n = fd.as_raw_fd() as u32;
+        let mut digits = [0u8; 10];
+        let mut i = 0;
+        loop {
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            i += 1;
+            if n == 0 {
+                break;
+            }
+        }
+        for k in 0..i {
+            buf[prefix.len() + k] = digits[i - 1 - k];
+        }
+        FdPath { buf }
+    }
+
+    pub fn as_cstr(&self) -> &CStr {
+        CStr::from_bytes_until_nul(&self.buf).expect("NUL-terminated by construction")
+    }
+}
+
+fn in_root_how(flags: OFlag) -> OpenHow {
+    OpenHow::new()
+        .flags(flags | OFlag::O_CLOEXEC)
+        .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS)
+}
+
+/// Open `rel` inside `root` as an O_PATH fd.
+pub(crate) fn open_in_root(root: BorrowedFd<'_>, rel: &CStr) -> Result<OwnedFd, Errno> {
+    nix::fcntl::openat2(root, rel, in_root_how(OFlag::O_PATH))
+}
+
+/// Open `p` inside `root`, creating missing components (directories, and the last one as an
+/// empty file when `file` is set). Every component is created in a parent that was itself
+/// resolved inside the root.
+pub(crate) fn ensure(root: BorrowedFd<'_>, p: &PathInRoot, file: bool) -> Result<OwnedFd, Errno> {
+    match open_in_root(root, &p.rel) {
+        Err(Errno::ENOENT) => {}
+        other => return other,
+    }
+    let n = p.prefixes.len();
+    for (i, prefix) in p.prefixes.iter().enumerate() {
+        match open_in_root(root, prefix) {
+            Ok(_) => continue,
+            Err(Errno::ENOENT) => {}
+            Err(e) => return Err(e),
+        }
+        let (parent, name) = if i == 0 {
+            (None, prefix.as_c_str())
+        } else {
+            let plen = p.prefixes[i - 1].as_bytes().len() + 1;
+            let name = CStr::from_bytes_with_nul(&prefix.as_bytes_with_nul()[plen..]).map_err(|_| Errno::EINVAL)?;
+            (Some(open_in_root(root, &p.prefixes[i - 1])?), name)
+        };
+        let dir = match &parent {
+            Some(fd) => fd.as_fd(),
+            None => root,
+        };
+        let r = if file && i + 1 == n {
+            nix::fcntl::openat(
+                dir,
+                name,
+                OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
+                Mode::from_bits_truncate(0o644),
+            )
+            .map(drop)
+        } else {
+            nix::sys::stat::mkdirat(dir, name, Mode::from_bits_truncate(0o755))
+        };
+        match r {
+            Ok(()) | Err(Errno::EEXIST) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    open_in_root(root, &p.rel)
+}
+
+fn mount_on(
+    source: Option<&CStr>,
+    target: &FdPath,
+    fstype: Option<&CStr>,
+    flags: MsFlags,
+    data: Option<&CStr>,
+) -> Result<(), Errno> {
+    nix::mount::mount(source, target.as_cstr(), fstype, flags, data)
+}
+
+/// Mount flags a bind remount must keep (the kernel refuses to clear locked ones inside a
+/// user namespace).
+fn kept_flags(fd: BorrowedFd<'_>) -> MsFlags {
+    use nix::sys::statvfs::FsFlags;
+    let Ok(st) = nix::sys::statvfs::fstatvfs(fd) else {
+        return MsFlags::empty();
+    };
+    let f = st.flags();
+    let mut m = MsFlags::empty();
+    for (s, ms) in [
+        (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
+        (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
+        (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+        (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
+        (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
+        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+    ] {
+        if f.contains(s) {
+            m |= ms;
+        }
+    }
+    m
+}
+
+fn is_dir(fd: BorrowedFd<'_>) -> bool {
+    nix::sys::stat::fstat(fd)
+        .map(|s| SFlag::from_bits_truncate(s.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR)
+        .unwrap_or(false)
+}
+
+fn do_mount(root: BorrowedFd<'_>, m: &MountStep) -> Result<(), ChildError> {
+    let d = &m.dest.display;
+    let fd =
+        ensure(root, &m.dest, m.dest_is_file).map_err(|e| child_err!(Stage::Mount, e, "creating mount point {d}"))?;
+    if m.require_dir && !is_dir(fd.as_fd()) {
+        return Err(child_err!(
+            Stage::Mount,
+            Errno::ENOTDIR,
+            "mount destination {d} must be a real directory"
+        ));
+    }
+    let target = FdPath::new(fd.as_fd());
+    let r = match &m.kind {
+        MountKind::Bind { source, .. } => mount_on(Some(source), &target, None, m.flags, None),
+        MountKind::Fs { fstype, source } => mount_on(Some(source), &target, Some(fstype), m.flags, m.data.as_deref()),
+    };
+    r.map_err(|e| match &m.kind {
+        MountKind::Bind { source, .. } => {
+            child_err!(Stage::Mount, e, "bind mounting {} on {d}", source.to_string_lossy_nb())
+        }
+        MountKind::Fs { fstype, .. } => child_err!(Stage::Mount, e, "mounting {} on {d}", fstype.to_string_lossy_nb()),
+    })?;
+    if m.remount_flags.is_none() && m.propagation.is_empty() {
+        return Ok(());
+    }
+    // The fd still names the covered directory: reopen to reach the new mount.
+    let top = open_in_root(root, &m.dest.rel).map_err(|e| child_err!(Stage::Mount, e, "reopening {d}"))?;
+    let target = FdPath::new(top.as_fd());
+    if let Some(extra) = m.remount_flags {
+        let flags =
+            MsFlags::MS_REMOUNT | MsFlags::MS_BIND | extra | kept_flags(top.as_fd()) | (m.flags & MsFlags::MS_REC);
+        mount_on(None, &target, None, flags, None)
+            .map_err(|e| child_err!(Stage::Mount, e, "remounting {d} with its options"))?;
+    }
+    if !m.propagation.is_empty() {
+        mount_on(None, &target, None, m.propagation, None)
+            .map_err(|e| child_err!(Stage::Mount, e, "setting propagation of {d}"))?;
+    }
+    Ok(())
+}
+
+/// Lossy display of a C string without allocating: the bytes are written as they are when
+/// they are UTF-8, otherwise replaced.
+trait LossyNb {
+    fn to_string_lossy_nb(&self) -> &str;
+}
+impl LossyNb for std::ffi::CString {
+    fn to_string_lossy_nb(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).unwrap_or("<non-utf8 path>")
+    }
+}
+
+fn devices(root: BorrowedFd<'_>, plan: &RootfsPlan) -> Result<(), ChildError> {
+    for dev in &plan.devices {
+        let d = &dev.path.display;
+        if plan.bind_devices {
+            let fd = ensure(root, &dev.path, true).map_err(|e| child_err!(Stage::Device, e, "creating {d}"))?;
+            mount_on(
+                Some(&dev.host_path),
+                &FdPath::new(fd.as_fd()),
+                None,
+                MsFlags::MS_BIND,
+                None,
+            )
+            .map_err(|e| child_err!(Stage::Device, e, "bind mounting device {d}"))?;
+            continue;
+        }
+        let parent = parent_dir(root, &dev.path).map_err(|e| child_err!(Stage::Device, e, "creating parent of {d}"))?;
+        let dir = parent.as_ref().map(|f| f.as_fd()).unwrap_or(root);
+        let kind = SFlag::from_bits_truncate(dev.mode & libc::S_IFMT);
+        match nix::sys::stat::mknodat(
+            dir,
+            dev.path.name.as_c_str(),
+            kind,
+            Mode::from_bits_truncate(dev.mode & 0o7777),
+            dev.dev,
+        ) {
+            Ok(()) => {}
+            Err(Errno::EEXIST) => continue,
+            Err(e) => return Err(child_err!(Stage::Device, e, "mknod {d}")),
+        }
+        nix::unistd::fchownat(
+            dir,
+            dev.path.name.as_c_str(),
+            Some(nix::unistd::Uid::from_raw(dev.uid)),
+            Some(nix::unistd::Gid::from_raw(dev.gid)),
+            nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+        )
+        .map_err(|e| child_err!(Stage::Device, e, "chown {d}"))?;
+    }
+    for (target, link) in &plan.symlinks {
+        let parent =
+            parent_dir(root, link).map_err(|e| child_err!(Stage::Device, e, "creating parent of {}", link.display))?;
+        let dir = parent.as_ref().map(|f| f.as_fd()).unwrap_or(root);
+        match nix::unistd::symlinkat(target.as_c_str(), dir, link.name.as_c_str()) {
+            Ok(()) | Err(Errno::EEXIST) => {}
+            Err(e) => return Err(child_err!(Stage::Device, e, "symlink {}", link.display)),
+        }
+    }
+    Ok(())
+}
+
+/// The directory holding `p` (created if missing), or None for the root itself.
+fn parent_dir(root: BorrowedFd<'_>, p: &PathInRoot) -> Result<Option<OwnedFd>, Errno> {
+    let n = p.prefixes.len();
+    if n < 2 {
+        return Ok(None);
+    }
+    let parent = PathInRootRef {
+        prefixes: &p.prefixes[..n - 1],
+    };
+    for (i, prefix) in parent.prefixes.iter().enumerate() {
+        match open_in_root(root, prefix) {
+            Ok(_) => continue,
+            Err(Errno::ENOENT) => {}
+            Err(e) => return Err(e),
+        }
+        let (dirfd, name) = if i == 0 {
+            (None, prefix.as_c_str())
+        } else {
+            let plen = parent.prefixes[i - 1].as_bytes().len() + 1;
+            let name = CStr::from_bytes_with_nul(&prefix.as_bytes_with_nul()[plen..]).map_err(|_| Errno::EINVAL)?;
+            (Some(open_in_root(root, &parent.prefixes[i - 1])?), name)
+        };
+        let dir = dirfd.as_ref().map(|f| f.as_fd()).unwrap_or(root);
+        match nix::sys::stat::mkdirat(dir, name, Mode::from_bits_truncate(0o755)) {
+            Ok(()) | Err(Errno::EEXIST) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    open_in_root(root, &parent.prefixes[n - 2]).map(Some)
+}
+
+struct PathInRootRef<'a> {
+    prefixes: &'a [std::ffi::CString],
+}
+
+fn mask(root: BorrowedFd<'_>, p: &PathInRoot) -> Result<(), ChildError> {
+    let fd = match open_in_root(root, &p.rel) {
+        Ok(fd) => fd,
+        Err(Errno::ENOENT) => return Ok(()),
+        Err(e) => return Err(child_err!(Stage::MaskPath, e, "{}", p.display)),
+    };
+    let target = FdPath::new(fd.as_fd());
+    let r = if is_dir(fd.as_fd()) {
+        mount_on(Some(c"tmpfs"), &target, Some(c"tmpfs"), MsFlags::MS_RDONLY, None)
+    } else {
+        // The host's /dev/null: the image's /dev is not trusted (CVE-2025-31133 class).
+        mount_on(Some(c"/dev/null"), &target, None, MsFlags::MS_BIND, None)
+    };
+    r.map_err(|e| child_err!(Stage::MaskPath, e, "{}", p.display))
+}
+
+fn readonly(root: BorrowedFd<'_>, p: &PathInRoot) -> Result<(), ChildError> {
+    let fd = match open_in_root(root, &p.rel) {
+        Ok(fd) => fd,
+        Err(Errno::ENOENT) => return Ok(()),
+        Err(e) => return Err(child_err!(Stage::ReadonlyPath, e, "{}", p.display)),
+    };
+    let t = FdPath::new(fd.as_fd());
+    mount_on(Some(t.as_cstr()), &t, None, MsFlags::MS_BIND | MsFlags::MS_REC, None)
+        .map_err(|e| child_err!(Stage::ReadonlyPath, e, "bind {}", p.display))?;
+    let top = open_in_root(root, &p.rel).map_err(|e| child_err!(Stage::ReadonlyPath, e, "reopening {}", p.display))?;
+    let flags = MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY | MsFlags::MS_REC | kept_flags(top.as_fd());
+    mount_on(None, &FdPath::new(top.as_fd()), None, flags, None)
+        .map_err(|e| child_err!(Stage::ReadonlyPath, e, "remount {}", p.display))
+}
+
+fn write_sysctls(sysctls: &[(std::ffi::CString, Vec<u8>)]) -> Result<(), ChildError> {
+    for (path, value) in sysctls {
+        let name = path.to_string_lossy_nb();
+        let fd = nix::fcntl::open(
+            path.as_c_str(),
+            OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
+            Mode::empty(),
+        )
+        .map_err(|e| child_err!(Stage::Sysctl, e, "{name}"))?;
+        // Only a real procfs file is written (CVE-2025-52881 class).
+        match nix::sys::statfs::fstatfs(&fd) {
+            Ok(s) if s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC => {}
+            _ => return Err(child_err!(Stage::Sysctl, Errno::EXDEV, "{name} is not on procfs")),
+        }
+        nix::unistd::write(&fd, value).map_err(|e| child_err!(Stage::Sysctl, e, "{name}"))?;
+    }
+    Ok(())
+}
+
+/// Prepare the root filesystem and change root into it. Sysctls are written through the
+/// runtime's procfs before the root changes (they apply to the writer's namespaces).
+pub(crate) fn setup(plan: &RootfsPlan, sysctls: &[(std::ffi::CString, Vec<u8>)]) -> Result<(), ChildError> {
+    let r = plan.root_display.as_str();
+    nix::mount::mount(None::<&CStr>, c"/", None::<&CStr>, plan.propagation, None::<&CStr>)
+        .map_err(|e| child_err!(Stage::Propagation, e, "/"))?;
+    nix::mount::mount(
+        Some(plan.root.as_c_str()),
+        plan.root.as_c_str(),
+        None::<&CStr>,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None::<&CStr>,
+    )
+    .map_err(|e| child_err!(Stage::Mount, e, "bind mounting rootfs {r}"))?;
+    let root = nix::fcntl::open(
+        plan.root.as_c_str(),
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| child_err!(Stage::Mount, e, "opening rootfs {r}"))?;
+    let rootfd = root.as_fd();
+    for m in &plan.mounts {
+        do_mount(rootfd, m)?;
+    }
+    devices(rootfd, plan)?;
+    for p in &plan.masked {
+        mask(rootfd, p)?;
+    }
+    for p in &plan.readonly_paths {
+        readonly(rootfd, p)?;
+    }
+    write_sysctls(sysctls)?;
+    if !plan.cwd.is_root() {
+        ensure(rootfd, &plan.cwd, false).map_err(|e| child_err!(Stage::Cwd, e, "creating cwd {}", plan.cwd.display))?;
+    }
+    change_root(rootfd, plan)?;
+    if plan.readonly {
+        let fd = nix::fcntl::open(c"/", OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
+            .map_err(|e| child_err!(Stage::PivotRoot, e, "/"))?;
+        let flags = MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY | kept_flags(fd.as_fd());
+        nix::mount::mount(None::<&CStr>, c"/", None::<&CStr>, flags, None::<&CStr>)
+            .map_err(|e| child_err!(Stage::PivotRoot, e, "making / read-only"))?;
+    }
+    Ok(())
+}
+
+fn change_root(root: BorrowedFd<'_>, plan: &RootfsPlan) -> Result<(), ChildError> {
+    nix::unistd::fchdir(root).map_err(|e| child_err!(Stage::PivotRoot, e, "chdir to rootfs"))?;
+    if plan.no_pivot {
+        nix::mount::mount(Some(c"."), c"/", None::<&CStr>, MsFlags::MS_MOVE, None::<&CStr>)
+            .map_err(|e| child_err!(Stage::PivotRoot, e, "moving rootfs to /"))?;
+        nix::unistd::chroot(c".").map_err(|e| child_err!(Stage::PivotRoot, e, "chroot"))?;
+    } else {
+        // pivot_root(".", ".") stacks the old root on top of the new one; detach it after
+        // making it a slave so the unmount does not propagate to the host.
+        nix::unistd::pivot_root(c".", c".").map_err(|e| child_err!(Stage::PivotRoot, e, "pivot_root"))?;
+        nix::mount::mount(
+            None::<&CStr>,
+            c".",
+            None::<&CStr>,
+            MsFlags::MS_SLAVE | MsFlags::MS_REC,
+            None::<&CStr>,
+        )
+        .map_err(|e| child_err!(Stage::PivotRoot, e, "making old root a slave"))?;
+        nix::mount::umount2(c".", MntFlags::MNT_DETACH)
+            .map_err(|e| child_err!(Stage::PivotRoot, e, "unmounting old root"))?;
+    }
+    nix::unistd::chdir(c"/").map_err(|e| child_err!(Stage::PivotRoot, e, "chdir /"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fd_paths() {
+        let f = std::fs::File::open("/").unwrap();
+        let p = FdPath::new(f.as_fd());
+        assert_eq!(
+            p.as_cstr().to_str().unwrap(),
+            format!("/proc/self/fd/{}", f.as_raw_fd())
+        );
+    }
+}
