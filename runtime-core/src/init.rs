@@ -100,6 +100,11 @@ fn become_ns_root() -> Result<(), ChildError> {
 /// the runtime's child, report its pid and exit.
 fn intermediate(plan: &LaunchPlan, fds: ChildFds<'_>) -> Result<i32, ChildError> {
     join_namespaces(plan, Some(CloneFlags::CLONE_NEWUSER))?;
+    if plan.join.iter().any(|j| j.flag == CloneFlags::CLONE_NEWUSER) {
+        // Our host uid is not mapped in the joined namespace: files we create would fail
+        // with EOVERFLOW. Become its root, as the init of that namespace is.
+        become_ns_root()?;
+    }
     for j in plan.join.iter().filter(|j| j.flag != CloneFlags::CLONE_NEWUSER) {
         nix::sched::setns(&j.fd, j.flag).map_err(|e| child_err!(Stage::JoinNamespace, e, "{}", j.path))?;
     }
@@ -111,7 +116,8 @@ fn intermediate(plan: &LaunchPlan, fds: ChildFds<'_>) -> Result<i32, ChildError>
         become_ns_root()?;
     }
     let flags = (plan.clone_flags - CloneFlags::CLONE_NEWUSER).bits() as u64 | libc::CLONE_PARENT as u64;
-    let spawned = sys::spawn(flags, libc::SIGCHLD, || match init(plan, fds, true) {
+    // With CLONE_PARENT the kernel wants exit_signal 0: the init inherits ours (SIGCHLD).
+    let spawned = sys::spawn(flags, 0, || match init(plan, fds, true) {
         Ok(never) => match never {},
         Err(e) => report(fds.sock, e),
     })

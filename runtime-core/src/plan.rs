@@ -94,6 +94,9 @@ pub enum MountKind {
     Bind { source: CString, recursive: bool },
     /// A new filesystem instance.
     Fs { fstype: CString, source: CString },
+    /// Remount an earlier step's mount with `flags` (the read-only tmpfs under a v1
+    /// `cgroup` mount, once the hierarchies are bound into it).
+    Remount,
 }
 
 /// One mount, in order.
@@ -408,7 +411,9 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
         None
     };
 
-    let rootfs = rootfs_plan(checked, opts, new_user, process.cwd())?;
+    // Inside any user namespace (new or joined) mknod is refused: devices are bound.
+    let in_user_ns = checked.has_namespace(LinuxNamespaceType::User);
+    let rootfs = rootfs_plan(checked, opts, in_user_ns, process.cwd())?;
     let process_plan = process_plan(spec, checked, opts)?;
 
     let mut sysctls = Vec::new();
@@ -762,8 +767,20 @@ fn cgroup_mount_steps(dest: PathInRoot, o: &MountOptions, opts: &PlanOptions, ou
         });
     }
     if flags.contains(MsFlags::MS_RDONLY) {
-        // Make the tmpfs itself read-only once the binds are in: done by the child as a
-        // remount of the first step (see rootfs::finish_cgroup_tmpfs).
+        out.push(MountStep {
+            dest: PathInRoot::new(&base)?,
+            kind: MountKind::Remount,
+            flags: MsFlags::MS_REMOUNT
+                | MsFlags::MS_RDONLY
+                | MsFlags::MS_NOSUID
+                | MsFlags::MS_NODEV
+                | MsFlags::MS_NOEXEC,
+            data: Some(c"mode=755".to_owned()),
+            propagation: MsFlags::empty(),
+            dest_is_file: false,
+            remount_flags: None,
+            require_dir: true,
+        });
     }
     Ok(())
 }

@@ -76,7 +76,7 @@ impl Stage {
             Stage::SetIds => "becoming root in the user namespace",
             Stage::Hostname => "setting hostname",
             Stage::Propagation => "setting rootfs propagation",
-            Stage::Mount => "mounting",
+            Stage::Mount => "setting up mounts",
             Stage::Device => "creating device",
             Stage::PivotRoot => "changing root",
             Stage::MaskPath => "masking path",

@@ -182,12 +182,17 @@ fn do_mount(root: BorrowedFd<'_>, m: &MountStep) -> Result<(), ChildError> {
     let r = match &m.kind {
         MountKind::Bind { source, .. } => mount_on(Some(source), &target, None, m.flags, None),
         MountKind::Fs { fstype, source } => mount_on(Some(source), &target, Some(fstype), m.flags, m.data.as_deref()),
+        MountKind::Remount => {
+            // The fd names the mount's root directory: remount through it.
+            mount_on(None, &target, None, m.flags, m.data.as_deref())
+        }
     };
     r.map_err(|e| match &m.kind {
         MountKind::Bind { source, .. } => {
             child_err!(Stage::Mount, e, "bind mounting {} on {d}", source.to_string_lossy_nb())
         }
         MountKind::Fs { fstype, .. } => child_err!(Stage::Mount, e, "mounting {} on {d}", fstype.to_string_lossy_nb()),
+        MountKind::Remount => child_err!(Stage::Mount, e, "remounting {d}"),
     })?;
     if m.remount_flags.is_none() && m.propagation.is_empty() {
         return Ok(());
