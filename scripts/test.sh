@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# test.sh — set up everything and run the whole test suite (as root): formatting and lints,
+# unit tests, then the conformance suite against the built runtime-cli (and runc side by
+# side), inside a private mount namespace that guards the host's supervisor cgroups.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+top="$(cd "$here/.." && pwd)"
+cd "$top"
+"$here/setup.sh"
+command -v cargo >/dev/null || export PATH="$HOME/.cargo/bin:/root/.cargo/bin:$PATH"
+export CI="${CI:-}"
+
+echo "== fmt and clippy"
+cargo fmt --all -- --check
+cargo clippy --locked --all-targets -- -D warnings
+
+echo "== unit tests"
+cargo test --locked --workspace --exclude conformance
+
+echo "== build"
+cargo build --locked --release -p runtime-cli
+export RUNTIME_CLI_BIN="$top/target/release/runtime-cli"
+
+echo "== conformance (runtime-cli)"
+RUNTIME=runtime-cli conformance/scripts/guarded-ns.sh cargo test --locked -p conformance -- --test-threads=2
