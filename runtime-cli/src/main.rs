@@ -201,10 +201,12 @@ fn dispatch(m: &ArgMatches, sub: &str, sm: &ArgMatches, logger: &mut log::Logger
                 .map(|_| Outcome::Ok)
                 .map_err(err)
         }
-        "delete" => rt
-            .delete(&id(sm), sm.get_flag("force"))
-            .map(|_| Outcome::Ok)
-            .map_err(err),
+        "delete" => {
+            for w in rt.delete_reporting(&id(sm), sm.get_flag("force")).map_err(err)? {
+                logger.log("warning", &w.to_string());
+            }
+            Ok(Outcome::Ok)
+        }
         "list" => {
             if explicit_root && !rt.root().exists() {
                 return Err(format!("state root {}: no such file or directory", rt.root().display()));

@@ -16,6 +16,7 @@ use nix::unistd::Pid;
 
 use crate::cgroups::{self, CgroupSet};
 use crate::error::{Error, Result};
+use crate::hooks::{self, HookKind};
 use crate::init::{self, ChildFds};
 use crate::plan::{self, LaunchPlan, PlanOptions, SpawnMode};
 use crate::protocol::{ChildMsg, ParentMsg, MAX_MSG};
@@ -144,6 +145,7 @@ impl Runtime {
                 created: cgroups::missing(&hs, &dirs),
             },
             private_pid_ns: plan.private_pid_ns,
+            hooks: s.hooks().clone(),
         };
         let locked = self.root.reserve(&st)?;
         let result = (|| -> Result<Created> {
@@ -171,7 +173,17 @@ impl Runtime {
                 cgroups::apply(&hs, &st.cgroup, r, &extra)?;
             }
             let fifo = make_fifo(&locked.dir)?;
-            let created = spawn(&plan, &st.cgroup, fifo)?;
+            let hooks_at = |pid: Pid| -> Result<()> {
+                let Some(h) = s.hooks() else { return Ok(()) };
+                let state = hooks::state_json(id, pid.as_raw(), "created", &st.bundle, st.annotations.as_ref());
+                hooks::run_hooks(HookKind::Prestart, h.prestart().as_deref().unwrap_or(&[]), &state)?;
+                hooks::run_hooks(
+                    HookKind::CreateRuntime,
+                    h.create_runtime().as_deref().unwrap_or(&[]),
+                    &state,
+                )
+            };
+            let created = spawn(&plan, &st.cgroup, fifo, &hooks_at)?;
             st.pid = created.pid.as_raw();
             st.pid_start_time = state::proc_start_time(created.pid).map(|(t, _)| t).unwrap_or(0);
             st.phase = Phase::Created;
@@ -217,6 +229,19 @@ impl Runtime {
         };
         f.write_all(&[0]).map_err(|e| Error::io("writing", &fifo, e))?;
         fs::remove_file(&fifo).map_err(|e| Error::io("removing", &fifo, e))?;
+        if let Some(post) = st
+            .hooks
+            .as_ref()
+            .and_then(|h| h.poststart().as_deref())
+            .filter(|v| !v.is_empty())
+        {
+            let state = hooks::state_json(id, st.pid, "running", &st.bundle, st.annotations.as_ref());
+            if let Err(e) = hooks::run_hooks(HookKind::Poststart, post, &state) {
+                // A failed poststart hook stops the container (runtime spec 1.1, runc).
+                let _ = signal_init(&st, libc::SIGKILL);
+                return Err(e);
+            }
+        }
         Ok(())
     }
 
@@ -279,11 +304,18 @@ impl Runtime {
     }
 
     /// Delete a container; see the CLI contract for the rules per status.
+    /// Failures of poststop hooks do not fail the delete (runtime spec): use
+    /// [`Runtime::delete_reporting`] to see them.
     pub fn delete(&self, id: &str, force: bool) -> Result<()> {
+        self.delete_reporting(id, force).map(drop)
+    }
+
+    /// [`Runtime::delete`], returning the poststop hook failures as warnings.
+    pub fn delete_reporting(&self, id: &str, force: bool) -> Result<Vec<Error>> {
         spec::validate_id(id)?;
         let Some(locked) = self.root.lock(id)? else {
             return if force {
-                Ok(())
+                Ok(vec![])
             } else {
                 Err(Error::NotExist(id.to_string()))
             };
@@ -294,7 +326,7 @@ impl Runtime {
                 // No (or an unreadable) state: a leftover of a crashed create.
                 let _ = fs::remove_dir_all(&locked.dir);
                 return match e {
-                    _ if force => Ok(()),
+                    _ if force => Ok(vec![]),
                     Error::NotExist(_) => Err(e),
                     other => Err(other),
                 };
@@ -303,7 +335,7 @@ impl Runtime {
         if st.phase == Phase::Creating {
             destroy(&st, &locked.dir);
             return if force {
-                Ok(())
+                Ok(vec![])
             } else {
                 Err(Error::NotExist(id.to_string()))
             };
@@ -322,7 +354,12 @@ impl Runtime {
             }
         }
         destroy(&st, &locked.dir);
-        Ok(())
+        let post = st.hooks.as_ref().and_then(|h| h.poststop().as_deref()).unwrap_or(&[]);
+        if post.is_empty() {
+            return Ok(vec![]);
+        }
+        let state = hooks::state_json(id, 0, "stopped", &st.bundle, st.annotations.as_ref());
+        Ok(hooks::run_poststop(post, &state))
     }
 
     /// Wait for a child of this process (the init after `create`, before the caller exits)
@@ -509,7 +546,7 @@ fn make_fifo(dir: &Path) -> Result<OwnedFd> {
 }
 
 /// Spawn the init and drive it through setup until it reports ready.
-fn spawn(plan: &LaunchPlan, cg: &CgroupSet, fifo: OwnedFd) -> Result<Created> {
+fn spawn(plan: &LaunchPlan, cg: &CgroupSet, fifo: OwnedFd, hooks_at: &dyn Fn(Pid) -> Result<()>) -> Result<Created> {
     let (parent_sock, child_sock) =
         nix::sys::socket::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
             .map_err(|e| Error::sys("socketpair", e))?;
@@ -527,7 +564,7 @@ fn spawn(plan: &LaunchPlan, cg: &CgroupSet, fifo: OwnedFd) -> Result<Created> {
     drop(fifo);
 
     let mut init_pid = (plan.mode == SpawnMode::Direct).then_some(first.pid);
-    let result = drive(plan, cg, &parent_sock, first.pid, &mut init_pid);
+    let result = drive(plan, cg, &parent_sock, first.pid, &mut init_pid, hooks_at);
     if plan.mode == SpawnMode::TwoStage {
         // The intermediate exits once it has reported the init's pid.
         let _ = waitpid(first.pid, None);
@@ -580,7 +617,14 @@ fn release_init(plan: &LaunchPlan, cg: &CgroupSet, sock: &OwnedFd, pid: Pid) -> 
     send_go(sock)
 }
 
-fn drive(plan: &LaunchPlan, cg: &CgroupSet, sock: &OwnedFd, first: Pid, init_pid: &mut Option<Pid>) -> Result<()> {
+fn drive(
+    plan: &LaunchPlan,
+    cg: &CgroupSet,
+    sock: &OwnedFd,
+    first: Pid,
+    init_pid: &mut Option<Pid>,
+    hooks_at: &dyn Fn(Pid) -> Result<()>,
+) -> Result<()> {
     if plan.mode == SpawnMode::Direct {
         if plan.new_user {
             write_id_maps(plan, first)?;
@@ -605,6 +649,10 @@ fn drive(plan: &LaunchPlan, cg: &CgroupSet, sock: &OwnedFd, first: Pid, init_pid
         }
         match ChildMsg::decode(&buf[..n]).map_err(|e| Error::InitDied(format!("bad message: {e}")))? {
             ChildMsg::Ready => return Ok(()),
+            ChildMsg::HookPoint => {
+                hooks_at(init_pid.unwrap_or(first))?;
+                send_go(sock)?;
+            }
             ChildMsg::UserNsCreated => {
                 write_id_maps(plan, first)?;
                 send_go(sock)?;

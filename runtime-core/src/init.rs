@@ -152,7 +152,12 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
     }
     sys::set_umask(0);
     if plan.clone_flags.contains(CloneFlags::CLONE_NEWNS) {
-        crate::rootfs::setup(&plan.rootfs, &plan.sysctls)?;
+        let root = crate::rootfs::prepare(&plan.rootfs, &plan.sysctls)?;
+        if plan.hook_sync {
+            send(fds.sock, ChildMsg::HookPoint);
+            wait_go(fds.sock)?;
+        }
+        crate::rootfs::finish(&plan.rootfs, root)?;
     } else {
         return Err(child_err!(Stage::Mount, Errno::EINVAL, "a mount namespace is required"));
     }

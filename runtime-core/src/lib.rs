@@ -28,6 +28,7 @@ mod init;
 pub mod plan;
 pub mod protocol;
 mod rootfs;
+pub mod seccomp;
 pub mod signal;
 pub mod spec;
 pub mod state;

@@ -218,6 +218,8 @@ pub struct LaunchPlan {
     pub oom_score_adj: Option<i32>,
     pub new_keyring: bool,
     pub private_pid_ns: bool,
+    /// Whether the init stops before changing root so that prestart/createRuntime hooks run.
+    pub hook_sync: bool,
 }
 
 /// Options that come from the command line rather than the config.
@@ -452,6 +454,10 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
         oom_score_adj: process.oom_score_adj(),
         new_keyring: !opts.no_new_keyring,
         private_pid_ns,
+        hook_sync: spec.hooks().as_ref().is_some_and(|h| {
+            h.prestart().as_ref().is_some_and(|v| !v.is_empty())
+                || h.create_runtime().as_ref().is_some_and(|v| !v.is_empty())
+        }),
     })
 }
 

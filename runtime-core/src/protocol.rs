@@ -162,6 +162,9 @@ pub enum ChildMsg {
     UserNsCreated,
     /// The intermediate process spawned the init with this host pid.
     InitPid(i32),
+    /// The mounts are ready and the root has not changed yet: the moment for the
+    /// prestart and createRuntime hooks. The init waits for `Go`.
+    HookPoint,
     /// Setup failed.
     Error { stage: Stage, errno: i32, detail: Detail },
 }
@@ -190,6 +193,7 @@ const TAG_READY: u8 = 1;
 const TAG_USERNS: u8 = 2;
 const TAG_PID: u8 = 3;
 const TAG_ERROR: u8 = 4;
+const TAG_HOOKS: u8 = 5;
 const TAG_GO: u8 = 10;
 
 impl ChildMsg {
@@ -202,6 +206,10 @@ impl ChildMsg {
             }
             ChildMsg::UserNsCreated => {
                 buf[0] = TAG_USERNS;
+                1
+            }
+            ChildMsg::HookPoint => {
+                buf[0] = TAG_HOOKS;
                 1
             }
             ChildMsg::InitPid(pid) => {
@@ -226,6 +234,7 @@ impl ChildMsg {
         match tag {
             TAG_READY => Ok(ChildMsg::Ready),
             TAG_USERNS => Ok(ChildMsg::UserNsCreated),
+            TAG_HOOKS => Ok(ChildMsg::HookPoint),
             TAG_PID => {
                 let raw: [u8; 4] = b
                     .get(1..5)
@@ -284,6 +293,7 @@ mod tests {
     fn child_messages_roundtrip() {
         roundtrip(ChildMsg::Ready);
         roundtrip(ChildMsg::UserNsCreated);
+        roundtrip(ChildMsg::HookPoint);
         roundtrip(ChildMsg::InitPid(4242));
         let mut d = Detail::new();
         let target = "/proc";

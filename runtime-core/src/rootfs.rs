@@ -359,9 +359,10 @@ fn write_sysctls(sysctls: &[(std::ffi::CString, Vec<u8>)]) -> Result<(), ChildEr
     Ok(())
 }
 
-/// Prepare the root filesystem and change root into it. Sysctls are written through the
-/// runtime's procfs before the root changes (they apply to the writer's namespaces).
-pub(crate) fn setup(plan: &RootfsPlan, sysctls: &[(std::ffi::CString, Vec<u8>)]) -> Result<(), ChildError> {
+/// Prepare the root filesystem up to (not including) the change of root; returns the rootfs
+/// fd for [`finish`]. Sysctls are written through the runtime's procfs before the root
+/// changes (they apply to the writer's namespaces).
+pub(crate) fn prepare(plan: &RootfsPlan, sysctls: &[(std::ffi::CString, Vec<u8>)]) -> Result<OwnedFd, ChildError> {
     let r = plan.root_display.as_str();
     nix::mount::mount(None::<&CStr>, c"/", None::<&CStr>, plan.propagation, None::<&CStr>)
         .map_err(|e| child_err!(Stage::Propagation, e, "/"))?;
@@ -394,7 +395,14 @@ pub(crate) fn setup(plan: &RootfsPlan, sysctls: &[(std::ffi::CString, Vec<u8>)])
     if !plan.cwd.is_root() {
         ensure(rootfd, &plan.cwd, false).map_err(|e| child_err!(Stage::Cwd, e, "creating cwd {}", plan.cwd.display))?;
     }
-    change_root(rootfd, plan)?;
+    Ok(root)
+}
+
+/// Change root into the prepared rootfs (`root` from [`prepare`]) and make it read-only if
+/// asked.
+pub(crate) fn finish(plan: &RootfsPlan, root: OwnedFd) -> Result<(), ChildError> {
+    change_root(root.as_fd(), plan)?;
+    drop(root);
     if plan.readonly {
         let fd = nix::fcntl::open(c"/", OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
             .map_err(|e| child_err!(Stage::PivotRoot, e, "/"))?;

@@ -301,16 +301,27 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
         }
     }
     if let Some(h) = spec.hooks() {
-        let any = [
-            h.prestart().as_ref().map(Vec::len),
-            h.create_runtime().as_ref().map(Vec::len),
-            h.create_container().as_ref().map(Vec::len),
-            h.start_container().as_ref().map(Vec::len),
-            h.poststart().as_ref().map(Vec::len),
-            h.poststop().as_ref().map(Vec::len),
-        ];
-        if any.iter().flatten().any(|n| *n > 0) {
-            return Err(Error::NotSupported("hooks (hooks are not implemented yet)".into()));
+        for (name, list) in [
+            ("prestart", h.prestart()),
+            ("createRuntime", h.create_runtime()),
+            ("createContainer", h.create_container()),
+            ("startContainer", h.start_container()),
+            ("poststart", h.poststart()),
+            ("poststop", h.poststop()),
+        ] {
+            for (i, hook) in list.as_deref().unwrap_or(&[]).iter().enumerate() {
+                if !hook.path().is_absolute() {
+                    return Err(err(&format!("hooks.{name}[{i}].path"), "must be an absolute path"));
+                }
+                if hook.timeout().is_some_and(|t| t <= 0) {
+                    return Err(err(&format!("hooks.{name}[{i}].timeout"), "must be greater than zero"));
+                }
+                if matches!(name, "createContainer" | "startContainer") {
+                    return Err(Error::NotSupported(format!(
+                        "hooks.{name} (hooks inside the container namespaces are not implemented yet)"
+                    )));
+                }
+            }
         }
     }
 

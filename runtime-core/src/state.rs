@@ -53,6 +53,9 @@ pub struct StateFile {
     pub cgroup: CgroupSet,
     /// Whether the container has its own pid namespace (decides kill/delete semantics).
     pub private_pid_ns: bool,
+    /// The hooks that run after `create` (poststart by `start`, poststop by `delete`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hooks: Option<oci_spec::runtime::Hooks>,
 }
 
 /// The container status as the runtime spec defines it.
@@ -387,6 +390,7 @@ mod tests {
             annotations: None,
             cgroup: CgroupSet::default(),
             private_pid_ns: true,
+            hooks: None,
         }
     }
 

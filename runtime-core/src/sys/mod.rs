@@ -6,6 +6,8 @@
 //! allocation, capset, close_range, pidfds, the init's signal handlers).
 #![allow(unsafe_code)]
 
+pub mod seccomp;
+
 use std::ffi::{c_char, CStr};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
