@@ -98,7 +98,7 @@ pub fn command() -> Command {
         )
         .subcommand(
             Command::new("exec")
-                .about("run a process in a container (not implemented yet)")
+                .about("run a process in a container")
                 .arg(opt("process").short('p'))
                 .arg(opt("console-socket"))
                 .arg(opt("pidfd-socket"))

@@ -160,7 +160,7 @@ fn dispatch(m: &ArgMatches, sub: &str, sm: &ArgMatches, logger: &mut log::Logger
             return Ok(Outcome::Ok);
         }
         "checkpoint" | "restore" => return Err(format!("{sub} is not supported by this runtime (no CRIU support)")),
-        "features" | "exec" | "pause" | "resume" | "ps" | "update" | "events" => {
+        "features" | "pause" | "resume" | "ps" | "update" | "events" => {
             return Err(format!("{sub}: not supported yet"));
         }
         _ => {}
@@ -189,6 +189,7 @@ fn dispatch(m: &ArgMatches, sub: &str, sm: &ArgMatches, logger: &mut log::Logger
             Ok(Outcome::Code(code))
         }
         "start" => rt.start(&id(sm)).map(|_| Outcome::Ok).map_err(err),
+        "exec" => exec(&rt, sm).map_err(|e| format!("exec failed: {}", err(e))),
         "state" => {
             let st = rt.state(&id(sm)).map_err(err)?;
             let text = serde_json::to_string_pretty(&st).map_err(|e| e.to_string())?;
@@ -259,4 +260,59 @@ fn table(list: &[runtime_core::ContainerState]) -> String {
         out.push('\n');
     }
     out
+}
+
+fn exec(rt: &Runtime, sm: &ArgMatches) -> Result<Outcome, Error> {
+    use runtime_core::exec::{ExecOptions, ExecOutcome, ExecOverrides};
+    let id = id(sm);
+    let strings = |name: &str| -> Vec<String> {
+        sm.get_many::<String>(name)
+            .map(|v| v.cloned().collect())
+            .unwrap_or_default()
+    };
+    // --process is the whole truth; the other process flags (and --tty) are ignored with it.
+    let (process, source) = match sm.get_one::<String>("process") {
+        Some(f) => {
+            let path = PathBuf::from(f);
+            (runtime_core::exec::process_from_file(&path)?, path)
+        }
+        None => {
+            let st = rt.state(&id)?;
+            let o = ExecOverrides {
+                args: strings("command"),
+                cwd: sm.get_one::<String>("cwd").cloned(),
+                env: strings("env"),
+                tty: sm.get_flag("tty"),
+                user: sm.get_one::<String>("user").cloned(),
+                additional_gids: strings("additional-gids"),
+                caps: strings("cap"),
+                no_new_privs: sm.get_flag("no-new-privs"),
+                apparmor: sm.get_one::<String>("apparmor").cloned(),
+                process_label: sm.get_one::<String>("process-label").cloned(),
+            };
+            (
+                runtime_core::exec::process_from_flags(&st.bundle, &o)?,
+                st.bundle.join("config.json"),
+            )
+        }
+    };
+    let preserve_fds = match sm.get_one::<String>("preserve-fds") {
+        Some(n) => n
+            .parse()
+            .map_err(|_| Error::InvalidArgument(format!("invalid --preserve-fds {n:?}")))?,
+        None => 0,
+    };
+    let opts = ExecOptions {
+        process,
+        detach: sm.get_flag("detach"),
+        pid_file: sm.get_one::<String>("pid-file").map(PathBuf::from),
+        console_socket: sm.get_one::<String>("console-socket").map(PathBuf::from),
+        preserve_fds,
+        ignore_paused: sm.get_flag("ignore-paused"),
+        source,
+    };
+    Ok(match rt.exec(&id, opts)? {
+        ExecOutcome::Detached(_) => Outcome::Ok,
+        ExecOutcome::Exited(code) => Outcome::Code(code),
+    })
 }

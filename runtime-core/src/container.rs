@@ -397,8 +397,13 @@ impl Runtime {
         Ok(code)
     }
 
+    /// The live status of a loaded container.
+    pub(crate) fn status(&self, st: &StateFile) -> Status {
+        status_of(st, &self.root.dir(&st.id))
+    }
+
     /// Load a state that `create` has finished writing.
-    fn load_visible(&self, id: &str) -> Result<StateFile> {
+    pub(crate) fn load_visible(&self, id: &str) -> Result<StateFile> {
         let st = self.root.load(id)?;
         if st.phase == Phase::Creating {
             return Err(Error::NotExist(id.to_string()));
@@ -415,7 +420,7 @@ pub struct RunOptions {
     pub no_subreaper: bool,
 }
 
-fn forward_signals_until_exit(pid: Pid) -> i32 {
+pub(crate) fn forward_signals_until_exit(pid: Pid) -> i32 {
     let old = crate::sys::block_all_signals();
     let code = loop {
         // Reap everything (we may be a subreaper); the init's status is the answer.
@@ -703,3 +708,42 @@ pub fn write_pid_file(path: &Path, pid: Pid) -> Result<()> {
 // Used by plan building (keep the import tidy).
 #[allow(unused_imports)]
 use plan::SpawnMode as _;
+
+/// Drive an exec'd process through its setup: place it in the container's cgroup once the
+/// intermediate reports its pid, then wait for ready or an error.
+pub(crate) fn drive_exec(cg: &CgroupSet, sock: &OwnedFd, first: Pid, pid: &mut Option<Pid>) -> Result<()> {
+    let mut buf = [0u8; MAX_MSG];
+    loop {
+        let n = match nix::sys::socket::recv(sock.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+            Ok(n) => n,
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(Error::sys("reading from the exec process", e)),
+        };
+        if n == 0 {
+            let who = pid.unwrap_or(first);
+            let how = match waitpid(who, None) {
+                Ok(WaitStatus::Exited(_, c)) => format!("exit status {c}"),
+                Ok(WaitStatus::Signaled(_, s, _)) => format!("killed by {s}"),
+                _ => "unknown status".into(),
+            };
+            return Err(Error::InitDied(how));
+        }
+        match ChildMsg::decode(&buf[..n]).map_err(|e| Error::InitDied(format!("bad message: {e}")))? {
+            ChildMsg::Ready => return Ok(()),
+            ChildMsg::InitPid(p) => {
+                let p = Pid::from_raw(p);
+                *pid = Some(p);
+                cgroups::join(cg, p)?;
+                send_go(sock)?;
+            }
+            ChildMsg::Error { stage, errno, detail } => {
+                return Err(Error::Init {
+                    stage: stage.describe(),
+                    detail: String::from_utf8_lossy(detail.as_bytes()).into_owned(),
+                    errno,
+                })
+            }
+            other => return Err(Error::InitDied(format!("unexpected message {other:?}"))),
+        }
+    }
+}

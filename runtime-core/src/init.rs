@@ -289,3 +289,59 @@ fn find_executable(p: &ProcessPlan) -> Result<&std::ffi::CStr, ChildError> {
         p.arg0
     ))
 }
+
+/// Entry point of the `exec` intermediate: join the container's namespaces (user first,
+/// pid and time last: they apply to children), then clone the process with CLONE_PARENT.
+pub(crate) fn exec_child(plan: &crate::exec::ExecPlan, sock: BorrowedFd<'_>) -> i32 {
+    let r = (|| -> Result<i32, ChildError> {
+        for j in plan.join.iter().filter(|j| j.flag == CloneFlags::CLONE_NEWUSER) {
+            nix::sched::setns(&j.fd, j.flag).map_err(|e| child_err!(Stage::JoinNamespace, e, "{}", j.path))?;
+            become_ns_root()?;
+        }
+        for j in plan.join.iter().filter(|j| j.flag != CloneFlags::CLONE_NEWUSER) {
+            nix::sched::setns(&j.fd, j.flag).map_err(|e| child_err!(Stage::JoinNamespace, e, "{}", j.path))?;
+        }
+        let spawned = sys::spawn(libc::CLONE_PARENT as u64, 0, || {
+            match exec_process(&plan.process, sock) {
+                Ok(never) => match never {},
+                Err(e) => report(sock, e),
+            }
+        })
+        .map_err(|e| child_err!(Stage::Spawn, e, "cloning the exec process"))?;
+        send(sock, ChildMsg::InitPid(spawned.pid.as_raw()));
+        Ok(0)
+    })();
+    match r {
+        Ok(c) => c,
+        Err(e) => report(sock, e),
+    }
+}
+
+/// The exec'd process: it is already in the container's namespaces (joining the mount
+/// namespace set its root and cwd to the container's root); wait for the cgroup, then
+/// credentials, cwd, exec.
+fn exec_process(p: &ProcessPlan, sock: BorrowedFd<'_>) -> Result<Infallible, ChildError> {
+    wait_go(sock)?;
+    for &(res, soft, hard) in &p.rlimits {
+        setrlimit(res, soft, hard).map_err(|e| child_err!(Stage::Rlimit, e, "resource {res}"))?;
+    }
+    let cwd_done = nix::unistd::chdir(p.cwd.as_c_str()).is_ok();
+    set_credentials(p)?;
+    if !cwd_done {
+        nix::unistd::chdir(p.cwd.as_c_str())
+            .map_err(|e| child_err!(Stage::Cwd, e, "chdir to cwd ({:?}) set in the process failed", p.cwd))?;
+    }
+    let exe = find_executable(p)?;
+    sys::set_umask(p.umask.unwrap_or(0o022));
+    sys::reset_signals();
+    let _ = sys::cloexec_from(3 + p.preserve_fds);
+    for fd in 3..3 + p.preserve_fds as i32 {
+        sys::clear_cloexec(fd);
+    }
+    send(sock, ChildMsg::Ready);
+    let e = sys::execve(exe, &p.args, &p.env);
+    let mut d = crate::protocol::Detail::new();
+    let _ = writeln!(d, "runtime-cli: exec {:?}: {}", p.arg0, e.desc());
+    let _ = nix::unistd::write(std::io::stderr(), d.as_bytes());
+    sys::exit_now(127)
+}

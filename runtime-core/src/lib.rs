@@ -22,6 +22,7 @@
 pub mod cgroups;
 pub mod container;
 pub mod error;
+pub mod exec;
 pub mod hooks;
 pub mod idmap;
 mod init;

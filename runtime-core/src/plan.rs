@@ -11,7 +11,7 @@ use nix::fcntl::OFlag;
 use nix::mount::MsFlags;
 use nix::sched::CloneFlags;
 use nix::sys::stat::Mode;
-use oci_spec::runtime::{LinuxNamespaceType, Mount, Spec};
+use oci_spec::runtime::{LinuxNamespaceType, Mount, Process};
 
 use crate::cgroups::Hierarchy;
 use crate::error::{Error, Result};
@@ -416,7 +416,8 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
     // Inside any user namespace (new or joined) mknod is refused: devices are bound.
     let in_user_ns = checked.has_namespace(LinuxNamespaceType::User);
     let rootfs = rootfs_plan(checked, opts, in_user_ns, process.cwd())?;
-    let process_plan = process_plan(spec, checked, opts)?;
+    let process = spec.process().as_ref().expect("validated");
+    let process_plan = process_plan(process, checked.rootfs(), checked.config_path(), opts.preserve_fds)?;
 
     let mut sysctls = Vec::new();
     if let Some(s) = linux.sysctl() {
@@ -791,8 +792,9 @@ fn cgroup_mount_steps(dest: PathInRoot, o: &MountOptions, opts: &PlanOptions, ou
     Ok(())
 }
 
-fn process_plan(spec: &Spec, checked: &CheckedSpec, opts: &PlanOptions) -> Result<ProcessPlan> {
-    let p = spec.process().as_ref().expect("validated");
+/// The process part of a plan, for the init or for `exec`. `rootfs` is where the image's
+/// /etc/passwd is read for HOME; `cfg` names the document in errors.
+pub fn process_plan(p: &Process, rootfs: &Path, cfg: &Path, preserve_fds: u32) -> Result<ProcessPlan> {
     let args: Vec<String> = p.args().clone().unwrap_or_default();
     let mut env: Vec<String> = p.env().clone().unwrap_or_default();
     let uid = p.user().uid();
@@ -800,7 +802,7 @@ fn process_plan(spec: &Spec, checked: &CheckedSpec, opts: &PlanOptions) -> Resul
     if !env.iter().any(|e| e.starts_with("HOME=")) {
         env.push(format!(
             "HOME={}",
-            home_in_rootfs(checked.rootfs(), uid).unwrap_or_else(|| "/".into())
+            home_in_rootfs(rootfs, uid).unwrap_or_else(|| "/".into())
         ));
     }
     let arg0 = args[0].clone();
@@ -829,13 +831,9 @@ fn process_plan(spec: &Spec, checked: &CheckedSpec, opts: &PlanOptions) -> Resul
                 n if n.starts_with("CAP_") => n,
                 n => format!("CAP_{n}"),
             };
-            let cap: caps::Capability = name.parse().map_err(|_| {
-                Error::config(
-                    checked.config_path(),
-                    "process.capabilities",
-                    format!("unknown capability {name:?}"),
-                )
-            })?;
+            let cap: caps::Capability = name
+                .parse()
+                .map_err(|_| Error::config(cfg, "process.capabilities", format!("unknown capability {name:?}")))?;
             m |= 1u64 << cap.index();
         }
         Ok(m)
@@ -882,7 +880,7 @@ fn process_plan(spec: &Spec, checked: &CheckedSpec, opts: &PlanOptions) -> Resul
         no_new_privs: p.no_new_privileges().unwrap_or(false),
         cwd: cstring(p.cwd().as_os_str().as_bytes().to_vec(), p.cwd())?,
         terminal: p.terminal().unwrap_or(false),
-        preserve_fds: opts.preserve_fds,
+        preserve_fds,
     })
 }
 

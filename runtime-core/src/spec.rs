@@ -70,6 +70,14 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(file: &Path, bytes: &[u8]) -> 
     })
 }
 
+/// Read `<bundle>/config.json` without the `create` checks (for `exec`, which only takes
+/// the process from it).
+pub fn load_unchecked(bundle: &Path) -> Result<Spec> {
+    let config_path = bundle.join("config.json");
+    let bytes = std::fs::read(&config_path).map_err(|e| Error::io("reading", &config_path, e))?;
+    parse_json(&config_path, &bytes)
+}
+
 /// Read `<bundle>/config.json` and validate it for `create`.
 pub fn load(bundle: &Path) -> Result<CheckedSpec> {
     let bundle = absolute(bundle)?;
