@@ -146,6 +146,7 @@ impl Runtime {
             },
             private_pid_ns: plan.private_pid_ns,
             hooks: s.hooks().clone(),
+            seccomp: linux.seccomp().clone(),
         };
         let locked = self.root.reserve(&st)?;
         let result = (|| -> Result<Created> {

@@ -229,9 +229,11 @@ impl crate::Runtime {
                 return Err(Error::NotSupported(format!("{field} (no LSM is implemented yet)")));
             }
         }
+        let mut process = crate::plan::process_plan(p, &st.rootfs, src, opts.preserve_fds)?;
+        process.seccomp = crate::plan::compile_seccomp(st.seccomp.as_ref(), src)?;
         let plan = ExecPlan {
             join: namespaces_of(Pid::from_raw(st.pid))?,
-            process: crate::plan::process_plan(p, &st.rootfs, src, opts.preserve_fds)?,
+            process,
         };
         // The namespace fds are open: make sure they were the init's, not a recycled pid's.
         if !state::init_alive(&st) {

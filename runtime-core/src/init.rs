@@ -167,7 +167,7 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
     }
     // Try cwd as root first (the runtime may reach what the user cannot), again as the user.
     let cwd_done = nix::unistd::chdir(p.cwd.as_c_str()).is_ok();
-    set_credentials(p)?;
+    set_credentials_and_seccomp(p)?;
     if !cwd_done {
         nix::unistd::chdir(p.cwd.as_c_str())
             .map_err(|e| child_err!(Stage::Cwd, e, "chdir to cwd ({:?}) set in config.json failed", p.cwd))?;
@@ -213,6 +213,27 @@ fn setrlimit(res: libc::__rlimit_resource_t, soft: u64, hard: u64) -> Result<(),
         rlim_max: hard,
     };
     sys::setrlimit(res, &lim)
+}
+
+/// Credentials plus the seccomp filter. Without no_new_privs, loading a filter needs
+/// CAP_SYS_ADMIN, so it goes in before the capabilities are dropped; with it, after
+/// everything else (as late as possible, as runc does).
+fn set_credentials_and_seccomp(p: &ProcessPlan) -> Result<(), ChildError> {
+    let load = |p: &ProcessPlan| -> Result<(), ChildError> {
+        if let Some(sc) = &p.seccomp {
+            sc.load()
+                .map_err(|e| child_err!(Stage::Seccomp, e, "loading the seccomp filter"))?;
+        }
+        Ok(())
+    };
+    if !p.no_new_privs {
+        load(p)?;
+    }
+    set_credentials(p)?;
+    if p.no_new_privs {
+        load(p)?;
+    }
+    Ok(())
 }
 
 /// Capabilities and ids, in the order that keeps exactly the requested capabilities across
@@ -326,7 +347,7 @@ fn exec_process(p: &ProcessPlan, sock: BorrowedFd<'_>) -> Result<Infallible, Chi
         setrlimit(res, soft, hard).map_err(|e| child_err!(Stage::Rlimit, e, "resource {res}"))?;
     }
     let cwd_done = nix::unistd::chdir(p.cwd.as_c_str()).is_ok();
-    set_credentials(p)?;
+    set_credentials_and_seccomp(p)?;
     if !cwd_done {
         nix::unistd::chdir(p.cwd.as_c_str())
             .map_err(|e| child_err!(Stage::Cwd, e, "chdir to cwd ({:?}) set in the process failed", p.cwd))?;

@@ -195,6 +195,8 @@ pub struct ProcessPlan {
     pub cwd: CString,
     pub terminal: bool,
     pub preserve_fds: u32,
+    /// The compiled seccomp filter, loaded right before exec.
+    pub seccomp: Option<crate::seccomp::SeccompProgram>,
 }
 
 /// Every decision for one container init.
@@ -417,7 +419,8 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
     let in_user_ns = checked.has_namespace(LinuxNamespaceType::User);
     let rootfs = rootfs_plan(checked, opts, in_user_ns, process.cwd())?;
     let process = spec.process().as_ref().expect("validated");
-    let process_plan = process_plan(process, checked.rootfs(), checked.config_path(), opts.preserve_fds)?;
+    let mut process_plan = process_plan(process, checked.rootfs(), checked.config_path(), opts.preserve_fds)?;
+    process_plan.seccomp = compile_seccomp(linux.seccomp().as_ref(), checked.config_path())?;
 
     let mut sysctls = Vec::new();
     if let Some(s) = linux.sysctl() {
@@ -792,6 +795,27 @@ fn cgroup_mount_steps(dest: PathInRoot, o: &MountOptions, opts: &PlanOptions, ou
     Ok(())
 }
 
+/// Compile `linux.seccomp` (before the fork: the child only loads the BPF).
+pub fn compile_seccomp(
+    sc: Option<&oci_spec::runtime::LinuxSeccomp>,
+    cfg: &Path,
+) -> Result<Option<crate::seccomp::SeccompProgram>> {
+    let Some(sc) = sc else { return Ok(None) };
+    if sc.listener_path().is_some() {
+        return Err(Error::NotSupported(
+            "linux.seccomp.listenerPath (seccomp notify listeners are not implemented yet)".into(),
+        ));
+    }
+    let prog =
+        crate::seccomp::SeccompProgram::compile(sc).map_err(|e| Error::config(cfg, "linux.seccomp", e.to_string()))?;
+    if prog.notify() {
+        return Err(Error::NotSupported(
+            "linux.seccomp: SCMP_ACT_NOTIFY without a listenerPath".into(),
+        ));
+    }
+    Ok(Some(prog))
+}
+
 /// The process part of a plan, for the init or for `exec`. `rootfs` is where the image's
 /// /etc/passwd is read for HOME; `cfg` names the document in errors.
 pub fn process_plan(p: &Process, rootfs: &Path, cfg: &Path, preserve_fds: u32) -> Result<ProcessPlan> {
@@ -881,6 +905,7 @@ pub fn process_plan(p: &Process, rootfs: &Path, cfg: &Path, preserve_fds: u32) -
         cwd: cstring(p.cwd().as_os_str().as_bytes().to_vec(), p.cwd())?,
         terminal: p.terminal().unwrap_or(false),
         preserve_fds,
+        seccomp: None,
     })
 }
 

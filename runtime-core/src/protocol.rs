@@ -37,10 +37,11 @@ pub enum Stage {
     Spawn,
     Console,
     Keyring,
+    Seccomp,
 }
 
 impl Stage {
-    const ALL: [Stage; 20] = [
+    const ALL: [Stage; 21] = [
         Stage::Sync,
         Stage::JoinNamespace,
         Stage::UnshareNamespace,
@@ -61,6 +62,7 @@ impl Stage {
         Stage::Spawn,
         Stage::Console,
         Stage::Keyring,
+        Stage::Seccomp,
     ];
 
     fn from_u8(v: u8) -> Option<Stage> {
@@ -90,6 +92,7 @@ impl Stage {
             Stage::Spawn => "spawning init",
             Stage::Console => "setting up console",
             Stage::Keyring => "creating session keyring",
+            Stage::Seccomp => "setting up seccomp",
         }
     }
 }

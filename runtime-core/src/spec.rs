@@ -268,11 +268,6 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
             }
         }
     }
-    if linux.seccomp().is_some() {
-        return Err(Error::NotSupported(
-            "linux.seccomp (seccomp filters are not implemented yet)".into(),
-        ));
-    }
     if linux.intel_rdt().is_some() {
         return Err(Error::NotSupported("linux.intelRdt".into()));
     }

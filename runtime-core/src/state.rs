@@ -56,6 +56,9 @@ pub struct StateFile {
     /// The hooks that run after `create` (poststart by `start`, poststop by `delete`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hooks: Option<oci_spec::runtime::Hooks>,
+    /// The container's seccomp profile, applied to `exec`'d processes too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seccomp: Option<oci_spec::runtime::LinuxSeccomp>,
 }
 
 /// The container status as the runtime spec defines it.
@@ -391,6 +394,7 @@ mod tests {
             cgroup: CgroupSet::default(),
             private_pid_ns: true,
             hooks: None,
+            seccomp: None,
         }
     }
 
