@@ -23,3 +23,18 @@ export RUNTIME_CLI_BIN="$top/target/release/runtime-cli"
 
 echo "== conformance (runtime-cli)"
 RUNTIME=runtime-cli conformance/scripts/guarded-ns.sh cargo test --locked -p conformance -- --test-threads=2
+
+echo "== no test cgroup left behind"
+# Every test removes its own cgroups; the shared /runtime-cli-test parents must now be
+# empty (rmdir fails on a cgroup that still has children: that is a leak).
+leak=0
+for d in /sys/fs/cgroup/*/runtime-cli-test /sys/fs/cgroup/runtime-cli-test; do
+  [ -d "$d" ] || continue
+  if find "$d" -mindepth 1 -type d | grep -q .; then
+    echo "leaked cgroups under $d:"; find "$d" -mindepth 1 -type d; leak=1
+  else
+    rmdir "$d"
+  fi
+done
+[ "$leak" = 0 ]
+echo "1 passed, 0 failed: cgroup leak check"

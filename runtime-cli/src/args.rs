@@ -34,7 +34,6 @@ pub fn command() -> Command {
     Command::new("runtime-cli")
         .about("An OCI container runtime, command-line compatible with runc")
         .disable_version_flag(true)
-        .subcommand_required(true)
         .arg(
             Arg::new("version")
                 .short('v')
@@ -124,19 +123,11 @@ pub fn command() -> Command {
                         .allow_hyphen_values(true),
                 ),
         )
-        .subcommand(
-            Command::new("pause")
-                .about("pause a container (not implemented yet)")
-                .arg(id()),
-        )
-        .subcommand(
-            Command::new("resume")
-                .about("resume a container (not implemented yet)")
-                .arg(id()),
-        )
+        .subcommand(Command::new("pause").about("pause a container").arg(id()))
+        .subcommand(Command::new("resume").about("resume a container").arg(id()))
         .subcommand(
             Command::new("ps")
-                .about("list the processes of a container (not implemented yet)")
+                .about("list the processes of a container")
                 .arg(opt("format").short('f').default_value("table"))
                 .arg(id())
                 .arg(

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::parser::ValueSource;
 use clap::ArgMatches;
-use runtime_core::{CreateOptions, Error, Runtime};
+use runtime_core::{CreateOptions, Error, Pid, Runtime};
 
 const DEFAULT_ROOT: &str = "/run/runtime-cli";
 
@@ -160,9 +160,7 @@ fn dispatch(m: &ArgMatches, sub: &str, sm: &ArgMatches, logger: &mut log::Logger
             return Ok(Outcome::Ok);
         }
         "checkpoint" | "restore" => return Err(format!("{sub} is not supported by this runtime (no CRIU support)")),
-        "features" | "pause" | "resume" | "ps" | "update" | "events" => {
-            return Err(format!("{sub}: not supported yet"));
-        }
+        "features" => return Err(format!("{sub}: not supported yet")),
         _ => {}
     }
     let (rt, explicit_root) = runtime(m)?;
@@ -189,6 +187,32 @@ fn dispatch(m: &ArgMatches, sub: &str, sm: &ArgMatches, logger: &mut log::Logger
             Ok(Outcome::Code(code))
         }
         "start" => rt.start(&id(sm)).map(|_| Outcome::Ok).map_err(err),
+        "pause" => rt.pause(&id(sm)).map(|_| Outcome::Ok).map_err(err),
+        "resume" => rt.resume(&id(sm)).map(|_| Outcome::Ok).map_err(err),
+        "update" | "events" => {
+            rt.require_running(&id(sm)).map_err(err)?;
+            Err(format!("{sub}: not supported yet"))
+        }
+        "ps" => {
+            let pids = rt.pids(&id(sm)).map_err(err)?;
+            let out = match sm.get_one::<String>("format").map(String::as_str) {
+                Some("json") => {
+                    serde_json::to_string(&pids.iter().map(|p| p.as_raw()).collect::<Vec<_>>())
+                        .map_err(|e| e.to_string())?
+                        + "\n"
+                }
+                Some("table") | None => {
+                    let args: Vec<String> = sm
+                        .get_many::<String>("ps-args")
+                        .map(|v| v.cloned().collect())
+                        .unwrap_or_default();
+                    ps_table(&pids, &args)?
+                }
+                Some(_) => return Err("invalid format option".into()),
+            };
+            let _ = std::io::stdout().write_all(out.as_bytes());
+            Ok(Outcome::Ok)
+        }
         "exec" => exec(&rt, sm).map_err(|e| format!("exec failed: {}", err(e))),
         "state" => {
             let st = rt.state(&id(sm)).map_err(err)?;
@@ -315,4 +339,45 @@ fn exec(rt: &Runtime, sm: &ArgMatches) -> Result<Outcome, Error> {
         ExecOutcome::Detached(_) => Outcome::Ok,
         ExecOutcome::Exited(code) => Outcome::Code(code),
     })
+}
+
+/// runc's `ps` table: the host's ps(1) output, header plus the lines of the container's pids.
+fn ps_table(pids: &[Pid], args: &[String]) -> Result<String, String> {
+    let args: Vec<String> = if args.is_empty() {
+        vec!["-ef".into()]
+    } else {
+        args.to_vec()
+    };
+    let ps = ["/bin/ps", "/usr/bin/ps"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .unwrap_or("ps");
+    let out = std::process::Command::new(ps)
+        .args(&args)
+        .output()
+        .map_err(|e| format!("running ps: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "ps {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default();
+    let col = header
+        .split_whitespace()
+        .position(|h| h == "PID")
+        .ok_or_else(|| "couldn't find PID field in ps output".to_string())?;
+    let mut res = format!("{header}\n");
+    for l in lines {
+        if let Some(p) = l.split_whitespace().nth(col).and_then(|p| p.parse::<i32>().ok()) {
+            if pids.iter().any(|x| x.as_raw() == p) {
+                res.push_str(l);
+                res.push('\n');
+            }
+        }
+    }
+    Ok(res)
 }

@@ -256,7 +256,8 @@ pub fn signal_all(set: &CgroupSet, sig: nix::sys::signal::Signal) -> usize {
 }
 
 /// Remove the directories this runtime created, deepest first, retrying briefly while the
-/// kernel still counts exiting tasks (EBUSY).
+/// kernel still counts exiting tasks (EBUSY). A parent that still holds other cgroups (a
+/// prefix shared with other containers) is left in place.
 pub fn remove(set: &CgroupSet) -> Result<()> {
     for d in &set.created {
         let mut tries = 0;
@@ -264,7 +265,13 @@ pub fn remove(set: &CgroupSet) -> Result<()> {
             match fs::remove_dir(d) {
                 Ok(()) => break,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
-                Err(e) if e.raw_os_error() == Some(libc::EBUSY) && tries < 200 => {
+                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                    if has_child_cgroups(d) {
+                        break;
+                    }
+                    if tries >= 200 {
+                        return Err(Error::io("removing cgroup", d, e));
+                    }
                     tries += 1;
                     std::thread::sleep(std::time::Duration::from_millis(5));
                 }
@@ -273,6 +280,12 @@ pub fn remove(set: &CgroupSet) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn has_child_cgroups(d: &Path) -> bool {
+    fs::read_dir(d)
+        .map(|rd| rd.flatten().any(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false)))
+        .unwrap_or(false)
 }
 
 /// runc's default device allow-list (`m` for all, the standard character devices, ptys, tun).
@@ -493,6 +506,36 @@ pub fn thaw(set: &CgroupSet) {
             let _ = fs::write(&v2, "0");
         }
     }
+}
+
+/// Freeze the container's cgroup (v1 freezer if mounted, else v2 `cgroup.freeze`) and wait
+/// until the kernel reports it frozen.
+pub fn freeze(set: &CgroupSet) -> Result<()> {
+    let v1 = set.dirs.iter().map(|d| d.join("freezer.state")).find(|p| p.exists());
+    let (file, value, check, done): (PathBuf, &str, PathBuf, &str) = match v1 {
+        Some(f) => (f.clone(), "FROZEN", f, "FROZEN"),
+        None => {
+            let d = set
+                .dirs
+                .iter()
+                .find(|d| d.join("cgroup.freeze").exists())
+                .ok_or_else(|| Error::NotSupported("pause: no freezer cgroup for this container".into()))?;
+            (d.join("cgroup.freeze"), "1", d.join("cgroup.events"), "frozen 1")
+        }
+    };
+    for _ in 0..1000 {
+        fs::write(&file, value).map_err(|e| Error::io("writing", &file, e))?;
+        let now = fs::read_to_string(&check).map_err(|e| Error::io("reading", &check, e))?;
+        if now.lines().any(|l| l.trim() == done) {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    thaw(set);
+    Err(Error::sys(
+        format!("freezing {}", file.display()),
+        nix::errno::Errno::EBUSY,
+    ))
 }
 
 #[cfg(test)]

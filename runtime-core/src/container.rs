@@ -98,11 +98,7 @@ impl Runtime {
                     "cannot use console socket if runc will not detach or allocate tty".into(),
                 ))
             }
-            (true, Some(_)) => {
-                return Err(Error::NotSupported(
-                    "process.terminal (terminals are not implemented yet)".into(),
-                ))
-            }
+            (true, Some(_)) => {}
             (false, None) => {}
         }
         if self.root.dir(id).exists() {
@@ -174,6 +170,10 @@ impl Runtime {
                 cgroups::apply(&hs, &st.cgroup, r, &extra)?;
             }
             let fifo = make_fifo(&locked.dir)?;
+            let console = match &opts.console_socket {
+                Some(p) => Some(connect_console(p)?),
+                None => None,
+            };
             let hooks_at = |pid: Pid| -> Result<()> {
                 let Some(h) = s.hooks() else { return Ok(()) };
                 let state = hooks::state_json(id, pid.as_raw(), "created", &st.bundle, st.annotations.as_ref());
@@ -184,7 +184,7 @@ impl Runtime {
                     &state,
                 )
             };
-            let created = spawn(&plan, &st.cgroup, fifo, &hooks_at)?;
+            let created = spawn(&plan, &st.cgroup, fifo, console, &hooks_at)?;
             st.pid = created.pid.as_raw();
             st.pid_start_time = state::proc_start_time(created.pid).map(|(t, _)| t).unwrap_or(0);
             st.phase = Phase::Created;
@@ -301,6 +301,10 @@ impl Runtime {
             // Without a private pid namespace the init's death does not take the rest along.
             cgroups::signal_all(&st.cgroup, Signal::SIGKILL);
         }
+        if sig == libc::SIGKILL && status == Status::Paused {
+            // A frozen task does not die until it is thawed (cgroup v1).
+            cgroups::thaw(&st.cgroup);
+        }
         Ok(())
     }
 
@@ -361,6 +365,49 @@ impl Runtime {
         }
         let state = hooks::state_json(id, 0, "stopped", &st.bundle, st.annotations.as_ref());
         Ok(hooks::run_poststop(post, &state))
+    }
+
+    /// Freeze every process of the container (runc allows it for created and running).
+    pub fn pause(&self, id: &str) -> Result<()> {
+        spec::validate_id(id)?;
+        let locked = self.root.lock(id)?.ok_or_else(|| Error::NotExist(id.to_string()))?;
+        let st = self.load_visible(id)?;
+        match status_of(&st, &locked.dir) {
+            Status::Running | Status::Created => cgroups::freeze(&st.cgroup),
+            _ => Err(Error::wrong_state(id, "container not running")),
+        }
+    }
+
+    /// Thaw a paused container.
+    pub fn resume(&self, id: &str) -> Result<()> {
+        spec::validate_id(id)?;
+        let locked = self.root.lock(id)?.ok_or_else(|| Error::NotExist(id.to_string()))?;
+        let st = self.load_visible(id)?;
+        match status_of(&st, &locked.dir) {
+            Status::Paused => {
+                cgroups::thaw(&st.cgroup);
+                Ok(())
+            }
+            _ => Err(Error::wrong_state(id, "container not paused")),
+        }
+    }
+
+    /// Host pids of every process in the container's cgroup (empty once it is gone).
+    pub fn pids(&self, id: &str) -> Result<Vec<Pid>> {
+        spec::validate_id(id)?;
+        let st = self.load_visible(id)?;
+        Ok(cgroups::pids(&st.cgroup))
+    }
+
+    /// Fail with "does not exist" for an unknown id, "container not running" for a stopped
+    /// one; for verbs that need a live container.
+    pub fn require_running(&self, id: &str) -> Result<()> {
+        spec::validate_id(id)?;
+        let st = self.load_visible(id)?;
+        if self.status(&st) == Status::Stopped {
+            return Err(Error::wrong_state(id, "container not running"));
+        }
+        Ok(())
     }
 
     /// Wait for a child of this process (the init after `create`, before the caller exits)
@@ -552,7 +599,13 @@ fn make_fifo(dir: &Path) -> Result<OwnedFd> {
 }
 
 /// Spawn the init and drive it through setup until it reports ready.
-fn spawn(plan: &LaunchPlan, cg: &CgroupSet, fifo: OwnedFd, hooks_at: &dyn Fn(Pid) -> Result<()>) -> Result<Created> {
+fn spawn(
+    plan: &LaunchPlan,
+    cg: &CgroupSet,
+    fifo: OwnedFd,
+    console: Option<OwnedFd>,
+    hooks_at: &dyn Fn(Pid) -> Result<()>,
+) -> Result<Created> {
     let (parent_sock, child_sock) =
         nix::sys::socket::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
             .map_err(|e| Error::sys("socketpair", e))?;
@@ -563,11 +616,13 @@ fn spawn(plan: &LaunchPlan, cg: &CgroupSet, fifo: OwnedFd, hooks_at: &dyn Fn(Pid
     let fds = ChildFds {
         sock: child_sock.as_fd(),
         fifo: fifo.as_fd(),
+        console: console.as_ref().map(|c| c.as_fd()),
     };
     let first =
         crate::sys::spawn(flags, libc::SIGCHLD, || init::child_main(plan, fds)).map_err(|e| Error::sys("clone3", e))?;
     drop(child_sock);
     drop(fifo);
+    drop(console);
 
     let mut init_pid = (plan.mode == SpawnMode::Direct).then_some(first.pid);
     let result = drive(plan, cg, &parent_sock, first.pid, &mut init_pid, hooks_at);
@@ -747,4 +802,23 @@ pub(crate) fn drive_exec(cg: &CgroupSet, sock: &OwnedFd, first: Pid, pid: &mut O
             other => return Err(Error::InitDied(format!("unexpected message {other:?}"))),
         }
     }
+}
+
+/// Connect to the caller's console socket. A path longer than `sun_path` is reached through
+/// its directory's fd (conmon binds such paths relative to a directory).
+fn connect_console(path: &Path) -> Result<OwnedFd> {
+    use std::os::unix::net::UnixStream;
+    let path = spec::absolute(path)?;
+    let stream = if path.as_os_str().len() < 100 {
+        UnixStream::connect(&path)
+    } else {
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        let d = fs::File::open(dir).map_err(|e| Error::io("opening the directory of the console socket", dir, e))?;
+        let short =
+            PathBuf::from(format!("/proc/self/fd/{}", d.as_raw_fd())).join(path.file_name().unwrap_or_default());
+        UnixStream::connect(short)
+    };
+    stream
+        .map(OwnedFd::from)
+        .map_err(|e| Error::io("connecting to console socket", path, e))
 }

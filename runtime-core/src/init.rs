@@ -7,7 +7,7 @@
 
 use std::convert::Infallible;
 use std::fmt::Write;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use nix::errno::Errno;
 use nix::sched::CloneFlags;
@@ -24,6 +24,8 @@ use crate::sys;
 pub(crate) struct ChildFds<'a> {
     pub sock: BorrowedFd<'a>,
     pub fifo: BorrowedFd<'a>,
+    /// The caller's console socket, connected, when the process has a terminal.
+    pub console: Option<BorrowedFd<'a>>,
 }
 
 pub(crate) fn send(sock: BorrowedFd<'_>, msg: ChildMsg) {
@@ -153,6 +155,14 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
     sys::set_umask(0);
     if plan.clone_flags.contains(CloneFlags::CLONE_NEWNS) {
         let root = crate::rootfs::prepare(&plan.rootfs, &plan.sysctls)?;
+        let pty = match (&plan.console, fds.console) {
+            (Some(c), Some(sock)) => Some(crate::rootfs::setup_console(root.as_fd(), c, sock)?),
+            _ => None,
+        };
+        if let Some(slave) = &pty {
+            crate::rootfs::use_console(slave, plan.process.uid, plan.process.gid)?;
+        }
+        drop(pty);
         if plan.hook_sync {
             send(fds.sock, ChildMsg::HookPoint);
             wait_go(fds.sock)?;

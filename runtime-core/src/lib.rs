@@ -37,6 +37,7 @@ pub mod sys;
 
 pub use container::{CreateOptions, Created, Runtime, StartedProcess};
 pub use error::{Error, ErrorKind};
+pub use nix::unistd::Pid;
 pub use state::{ContainerState, Status};
 
 /// The runtime's own version.

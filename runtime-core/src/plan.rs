@@ -222,6 +222,18 @@ pub struct LaunchPlan {
     pub private_pid_ns: bool,
     /// Whether the init stops before changing root so that prestart/createRuntime hooks run.
     pub hook_sync: bool,
+    /// With `process.terminal`: where the pty comes from and what it becomes.
+    pub console: Option<ConsolePlan>,
+}
+
+/// The container's terminal: a pty from the container's own devpts, the slave bound over
+/// `/dev/console`, the master sent to the caller's console socket.
+#[derive(Debug)]
+pub struct ConsolePlan {
+    pub ptmx: PathInRoot,
+    pub console: PathInRoot,
+    /// (rows, columns) from `process.consoleSize`.
+    pub size: Option<(u16, u16)>,
 }
 
 /// Options that come from the command line rather than the config.
@@ -458,6 +470,23 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
         oom_score_adj: process.oom_score_adj(),
         new_keyring: !opts.no_new_keyring,
         private_pid_ns,
+        console: if process.terminal().unwrap_or(false) {
+            Some(ConsolePlan {
+                ptmx: PathInRoot::new(Path::new("/dev/pts/ptmx"))?,
+                console: PathInRoot::new(Path::new("/dev/console"))?,
+                size: process
+                    .console_size()
+                    .filter(|b| b.height() > 0 && b.width() > 0)
+                    .map(|b| {
+                        (
+                            b.height().min(u16::MAX as u64) as u16,
+                            b.width().min(u16::MAX as u64) as u16,
+                        )
+                    }),
+            })
+        } else {
+            None
+        },
         hook_sync: spec.hooks().as_ref().is_some_and(|h| {
             h.prestart().as_ref().is_some_and(|v| !v.is_empty())
                 || h.create_runtime().as_ref().is_some_and(|v| !v.is_empty())

@@ -437,6 +437,55 @@ fn change_root(root: BorrowedFd<'_>, plan: &RootfsPlan) -> Result<(), ChildError
     nix::unistd::chdir(c"/").map_err(|e| child_err!(Stage::PivotRoot, e, "chdir /"))
 }
 
+/// Allocate the container's terminal inside its root (before the root changes, so the host
+/// procfs can name the fds): open the container's `/dev/pts/ptmx`, get the slave, bind it
+/// over `/dev/console`, send the master to the caller's console socket. Returns the slave.
+pub(crate) fn setup_console(
+    root: BorrowedFd<'_>,
+    c: &crate::plan::ConsolePlan,
+    socket: BorrowedFd<'_>,
+) -> Result<OwnedFd, ChildError> {
+    let how = in_root_how(OFlag::O_RDWR | OFlag::O_NOCTTY);
+    let master = nix::fcntl::openat2(root, c.ptmx.rel.as_c_str(), how)
+        .map_err(|e| child_err!(Stage::Console, e, "opening the container's {}", c.ptmx.display))?;
+    let slave =
+        crate::sys::pty_peer(master.as_fd()).map_err(|e| child_err!(Stage::Console, e, "opening the pty slave"))?;
+    if let Some((rows, cols)) = c.size {
+        crate::sys::set_winsize(master.as_fd(), rows, cols)
+            .map_err(|e| child_err!(Stage::Console, e, "setting the window size"))?;
+    }
+    let target =
+        ensure(root, &c.console, true).map_err(|e| child_err!(Stage::Console, e, "creating {}", c.console.display))?;
+    let src = FdPath::new(slave.as_fd());
+    mount_on(
+        Some(src.as_cstr()),
+        &FdPath::new(target.as_fd()),
+        None,
+        MsFlags::MS_BIND,
+        None,
+    )
+    .map_err(|e| child_err!(Stage::Console, e, "bind mounting the pty over {}", c.console.display))?;
+    crate::sys::send_fd(socket, master.as_fd(), b"/dev/ptmx")
+        .map_err(|e| child_err!(Stage::Console, e, "sending the pty master to the console socket"))?;
+    Ok(slave)
+}
+
+/// Make the pty slave the process's controlling terminal and its stdio, owned by the user.
+pub(crate) fn use_console(slave: &OwnedFd, uid: u32, gid: u32) -> Result<(), ChildError> {
+    nix::unistd::setsid().map_err(|e| child_err!(Stage::Console, e, "setsid"))?;
+    crate::sys::set_controlling_tty(slave.as_fd()).map_err(|e| child_err!(Stage::Console, e, "TIOCSCTTY"))?;
+    nix::unistd::fchown(
+        slave,
+        Some(nix::unistd::Uid::from_raw(uid)),
+        Some(nix::unistd::Gid::from_raw(gid)),
+    )
+    .map_err(|e| child_err!(Stage::Console, e, "chown of the pty"))?;
+    for t in 0..=2 {
+        crate::sys::dup_to_stdio(slave.as_fd(), t).map_err(|e| child_err!(Stage::Console, e, "dup2 of the pty"))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -399,3 +399,81 @@ pub fn setrlimit(res: libc::__rlimit_resource_t, lim: &libc::rlimit) -> Result<(
     let r = unsafe { libc::setrlimit(res, lim) };
     Errno::result(r).map(drop)
 }
+
+/// Unlock a pty master (TIOCSPTLCK 0) and open its peer (TIOCGPTPEER), the slave, without
+/// a path lookup (the slave cannot be swapped under us).
+pub fn pty_peer(master: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
+    let unlock: libc::c_int = 0;
+    // SAFETY: TIOCSPTLCK reads one int from the valid pointer we pass.
+    Errno::result(unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &unlock) })?;
+    // SAFETY: TIOCGPTPEER takes open flags as its integer argument and returns a new fd.
+    let fd = unsafe {
+        libc::ioctl(
+            master.as_raw_fd(),
+            libc::TIOCGPTPEER,
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        )
+    };
+    let fd = Errno::result(fd)?;
+    // SAFETY: the kernel returned a fresh descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Set a terminal's window size (TIOCSWINSZ).
+pub fn set_winsize(fd: BorrowedFd<'_>, rows: u16, cols: u16) -> Result<(), Errno> {
+    let ws = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads a winsize from the valid pointer we pass.
+    Errno::result(unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, &ws) }).map(drop)
+}
+
+/// Make `fd` the controlling terminal of the calling session leader (TIOCSCTTY).
+pub fn set_controlling_tty(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    // SAFETY: TIOCSCTTY takes an integer argument (0: do not steal).
+    Errno::result(unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSCTTY, 0) }).map(drop)
+}
+
+/// dup2(2) onto one of the standard descriptors 0, 1, 2.
+pub fn dup_to_stdio(fd: BorrowedFd<'_>, target: RawFd) -> Result<(), Errno> {
+    assert!((0..=2).contains(&target), "only stdio targets");
+    // SAFETY: dup2 on a valid fd to 0..=2; those are owned by the process, not by any
+    // OwnedFd in this program, so replacing them invalidates nothing.
+    Errno::result(unsafe { libc::dup2(fd.as_raw_fd(), target) }).map(drop)
+}
+
+/// Send one file descriptor over a connected unix socket with SCM_RIGHTS and a short,
+/// non-empty payload, in one sendmsg, without allocating (the console-socket protocol).
+pub fn send_fd(sock: BorrowedFd<'_>, fd: BorrowedFd<'_>, payload: &[u8]) -> Result<(), Errno> {
+    const SPACE: usize = 24; // CMSG_SPACE(sizeof(int)) on 64-bit Linux
+    #[repr(C, align(8))]
+    struct Buf([u8; SPACE]);
+    let mut cbuf = Buf([0; SPACE]);
+    let mut iov = libc::iovec {
+        iov_base: payload.as_ptr() as *mut libc::c_void,
+        iov_len: payload.len(),
+    };
+    // SAFETY: msghdr is plain data; zeroed is a valid "empty" value that we fill below.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.0.as_mut_ptr() as *mut libc::c_void;
+    // SAFETY: CMSG_SPACE is a pure computation on an integer.
+    msg.msg_controllen = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
+    debug_assert!(msg.msg_controllen <= SPACE);
+    // SAFETY: msg_control points at an aligned buffer of msg_controllen bytes, so the
+    // first header and its data lie inside it; we write one header and one int.
+    unsafe {
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as usize;
+        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg) as *mut RawFd, fd.as_raw_fd());
+    }
+    // SAFETY: msg and everything it points to (iov, payload, cbuf) are alive for the call.
+    let r = unsafe { libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };
+    Errno::result(r).map(drop)
+}
