@@ -21,6 +21,18 @@ echo "== build"
 cargo build --locked --release -p runtime-cli
 export RUNTIME_CLI_BIN="$top/target/release/runtime-cli"
 
+echo "== library example (create, start, wait, delete without the CLI)"
+ex="$(mktemp -d /tmp/runtime-cli-example.XXXXXX)"
+CGROUP_PREFIX=/runtime-cli-test "$here/mkbundle.sh" "$RUNTIME_CLI_BIN" "$ex/bundle" /bin/sh -c 'echo hello from the example; exit 7'
+out="$(conformance/scripts/guarded-ns.sh cargo run --locked --release -q -p runtime-core --example lifecycle -- "$ex/bundle" "$ex/state")"
+echo "$out"
+rm -rf "$ex"
+if echo "$out" | grep -q "exited with 7, status stopped" && echo "$out" | grep -q "^deleted$"; then
+  echo "1 passed, 0 failed: library example"
+else
+  echo "0 passed, 1 failed: library example"; exit 1
+fi
+
 echo "== conformance (runtime-cli)"
 RUNTIME=runtime-cli conformance/scripts/guarded-ns.sh cargo test --locked -p conformance -- --test-threads=2
 

@@ -6,6 +6,9 @@
 //! [`container`] spawns the init with `clone3` and drives it over a socket pair
 //! ([`protocol`]), and [`state`] persists what later verbs need.
 //!
+//! `examples/lifecycle.rs` is the same as a program (`cargo run --example lifecycle --
+//! BUNDLE`, as root); the test suite runs it.
+//!
 //! ```no_run
 //! use runtime_core::{Runtime, CreateOptions};
 //! # fn main() -> Result<(), runtime_core::Error> {
