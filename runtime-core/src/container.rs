@@ -806,7 +806,7 @@ pub(crate) fn drive_exec(cg: &CgroupSet, sock: &OwnedFd, first: Pid, pid: &mut O
 
 /// Connect to the caller's console socket. A path longer than `sun_path` is reached through
 /// its directory's fd (conmon binds such paths relative to a directory).
-fn connect_console(path: &Path) -> Result<OwnedFd> {
+pub(crate) fn connect_console(path: &Path) -> Result<OwnedFd> {
     use std::os::unix::net::UnixStream;
     let path = spec::absolute(path)?;
     let stream = if path.as_os_str().len() < 100 {

@@ -154,6 +154,8 @@ pub fn process_from_flags(bundle: &Path, o: &ExecOverrides) -> Result<Process> {
 pub struct ExecPlan {
     pub join: Vec<JoinNs>,
     pub process: ProcessPlan,
+    /// With a terminal: the console size (rows, columns), if any.
+    pub console_size: Option<Option<(u16, u16)>>,
 }
 
 const NAMESPACES: [(&str, CloneFlags); 8] = [
@@ -211,15 +213,23 @@ impl crate::Runtime {
             return Err(Error::config(src, "cwd", "must be a non-empty absolute path"));
         }
         let terminal = p.terminal().unwrap_or(false);
-        if terminal {
-            return Err(Error::NotSupported(
-                "exec with a terminal (terminals are not implemented yet)".into(),
-            ));
-        }
-        if opts.console_socket.is_some() {
-            return Err(Error::InvalidArgument(
-                "cannot use console socket if runc will not detach or allocate tty".into(),
-            ));
+        match (terminal, opts.detach, &opts.console_socket) {
+            (true, true, None) => {
+                return Err(Error::InvalidArgument(
+                    "cannot allocate tty if runc will detach without setting console socket".into(),
+                ))
+            }
+            (true, false, None) => {
+                return Err(Error::NotSupported(
+                    "exec with a terminal in the foreground without --console-socket (terminal proxying is not implemented yet)".into(),
+                ))
+            }
+            (false, _, Some(_)) | (true, false, Some(_)) => {
+                return Err(Error::InvalidArgument(
+                    "cannot use console socket if runc will not detach or allocate tty".into(),
+                ))
+            }
+            _ => {}
         }
         for (field, v) in [
             ("apparmorProfile", p.apparmor_profile()),
@@ -234,12 +244,24 @@ impl crate::Runtime {
         let plan = ExecPlan {
             join: namespaces_of(Pid::from_raw(st.pid))?,
             process,
+            console_size: terminal.then(|| {
+                p.console_size().filter(|b| b.height() > 0 && b.width() > 0).map(|b| {
+                    (
+                        b.height().min(u16::MAX as u64) as u16,
+                        b.width().min(u16::MAX as u64) as u16,
+                    )
+                })
+            }),
         };
         // The namespace fds are open: make sure they were the init's, not a recycled pid's.
         if !state::init_alive(&st) {
             return Err(Error::wrong_state(id, "cannot exec in a stopped container"));
         }
-        let pid = spawn_exec(&plan, &st.cgroup)?;
+        let console = match &opts.console_socket {
+            Some(path) => Some(crate::container::connect_console(path)?),
+            None => None,
+        };
+        let pid = spawn_exec(&plan, &st.cgroup, console)?;
         if opts.detach {
             if let Some(pf) = &opts.pid_file {
                 if let Err(e) = crate::container::write_pid_file(pf, pid) {
@@ -257,15 +279,17 @@ impl crate::Runtime {
     }
 }
 
-fn spawn_exec(plan: &ExecPlan, cg: &crate::cgroups::CgroupSet) -> Result<Pid> {
+fn spawn_exec(plan: &ExecPlan, cg: &crate::cgroups::CgroupSet, console: Option<OwnedFd>) -> Result<Pid> {
     use nix::sys::socket::{AddressFamily, SockFlag, SockType};
     let (parent_sock, child_sock) =
         nix::sys::socket::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
             .map_err(|e| Error::sys("socketpair", e))?;
     let sock = child_sock.as_fd();
-    let first = crate::sys::spawn(0, libc::SIGCHLD, || crate::init::exec_child(plan, sock))
+    let con = console.as_ref().map(|c| c.as_fd());
+    let first = crate::sys::spawn(0, libc::SIGCHLD, || crate::init::exec_child(plan, sock, con))
         .map_err(|e| Error::sys("clone3", e))?;
     drop(child_sock);
+    drop(console);
     let mut pid = None;
     let r = crate::container::drive_exec(cg, &parent_sock, first.pid, &mut pid);
     let _ = waitpid(first.pid, None);

@@ -323,7 +323,7 @@ fn find_executable(p: &ProcessPlan) -> Result<&std::ffi::CStr, ChildError> {
 
 /// Entry point of the `exec` intermediate: join the container's namespaces (user first,
 /// pid and time last: they apply to children), then clone the process with CLONE_PARENT.
-pub(crate) fn exec_child(plan: &crate::exec::ExecPlan, sock: BorrowedFd<'_>) -> i32 {
+pub(crate) fn exec_child(plan: &crate::exec::ExecPlan, sock: BorrowedFd<'_>, console: Option<BorrowedFd<'_>>) -> i32 {
     let r = (|| -> Result<i32, ChildError> {
         for j in plan.join.iter().filter(|j| j.flag == CloneFlags::CLONE_NEWUSER) {
             nix::sched::setns(&j.fd, j.flag).map_err(|e| child_err!(Stage::JoinNamespace, e, "{}", j.path))?;
@@ -333,7 +333,7 @@ pub(crate) fn exec_child(plan: &crate::exec::ExecPlan, sock: BorrowedFd<'_>) -> 
             nix::sched::setns(&j.fd, j.flag).map_err(|e| child_err!(Stage::JoinNamespace, e, "{}", j.path))?;
         }
         let spawned = sys::spawn(libc::CLONE_PARENT as u64, 0, || {
-            match exec_process(&plan.process, sock) {
+            match exec_process(plan, sock, console) {
                 Ok(never) => match never {},
                 Err(e) => report(sock, e),
             }
@@ -351,8 +351,18 @@ pub(crate) fn exec_child(plan: &crate::exec::ExecPlan, sock: BorrowedFd<'_>) -> 
 /// The exec'd process: it is already in the container's namespaces (joining the mount
 /// namespace set its root and cwd to the container's root); wait for the cgroup, then
 /// credentials, cwd, exec.
-fn exec_process(p: &ProcessPlan, sock: BorrowedFd<'_>) -> Result<Infallible, ChildError> {
+fn exec_process(
+    plan: &crate::exec::ExecPlan,
+    sock: BorrowedFd<'_>,
+    console: Option<BorrowedFd<'_>>,
+) -> Result<Infallible, ChildError> {
+    let p = &plan.process;
     wait_go(sock)?;
+    if let (Some(size), Some(console)) = (plan.console_size, console) {
+        // Our root is the container's now (joining its mount namespace set it).
+        let slave = crate::rootfs::exec_console(size, console)?;
+        crate::rootfs::use_console(&slave, p.uid, p.gid)?;
+    }
     for &(res, soft, hard) in &p.rlimits {
         setrlimit(res, soft, hard).map_err(|e| child_err!(Stage::Rlimit, e, "resource {res}"))?;
     }

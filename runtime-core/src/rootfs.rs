@@ -470,6 +470,26 @@ pub(crate) fn setup_console(
     Ok(slave)
 }
 
+/// The terminal of an exec'd process: a pty from the container's devpts (the caller is in
+/// the container's mount namespace and root), the master sent to the console socket.
+pub(crate) fn exec_console(size: Option<(u16, u16)>, socket: BorrowedFd<'_>) -> Result<OwnedFd, ChildError> {
+    let master = nix::fcntl::open(
+        c"/dev/pts/ptmx",
+        OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| child_err!(Stage::Console, e, "opening the container's /dev/pts/ptmx"))?;
+    let slave =
+        crate::sys::pty_peer(master.as_fd()).map_err(|e| child_err!(Stage::Console, e, "opening the pty slave"))?;
+    if let Some((rows, cols)) = size {
+        crate::sys::set_winsize(master.as_fd(), rows, cols)
+            .map_err(|e| child_err!(Stage::Console, e, "setting the window size"))?;
+    }
+    crate::sys::send_fd(socket, master.as_fd(), b"/dev/ptmx")
+        .map_err(|e| child_err!(Stage::Console, e, "sending the pty master to the console socket"))?;
+    Ok(slave)
+}
+
 /// Make the pty slave the process's controlling terminal and its stdio, owned by the user.
 pub(crate) fn use_console(slave: &OwnedFd, uid: u32, gid: u32) -> Result<(), ChildError> {
     nix::unistd::setsid().map_err(|e| child_err!(Stage::Console, e, "setsid"))?;
