@@ -268,6 +268,7 @@ fn set_credentials(p: &ProcessPlan) -> Result<(), ChildError> {
         Err(Errno::EPERM) if p.additional_gids.is_empty() => {}
         Err(e) => return Err(child_err!(Stage::User, e, "setgroups")),
     }
+    fix_stdio_owner(p.uid);
     let g = Gid::from_raw(p.gid);
     nix::unistd::setresgid(g, g, g).map_err(|e| child_err!(Stage::User, e, "setresgid({})", p.gid))?;
     let u = Uid::from_raw(p.uid);
@@ -289,6 +290,24 @@ fn set_credentials(p: &ProcessPlan) -> Result<(), ChildError> {
         nix::sys::prctl::set_no_new_privs().map_err(|e| child_err!(Stage::User, e, "PR_SET_NO_NEW_PRIVS"))?;
     }
     Ok(())
+}
+
+/// Give fds 0-2 to the process's user (runc does the same) so that a non-root process can
+/// reopen `/dev/stdout` or `/proc/self/fd/1` when the caller passed pipes or files. Character
+/// devices are never touched: the host's /dev/null and the caller's tty keep their owner.
+/// Errors (an owner not mapped in the user namespace, a read-only filesystem) are ignored.
+fn fix_stdio_owner(uid: u32) {
+    for fd in [
+        std::io::stdin().as_fd(),
+        std::io::stdout().as_fd(),
+        std::io::stderr().as_fd(),
+    ] {
+        let Ok(st) = nix::sys::stat::fstat(fd) else { continue };
+        if st.st_uid == uid || st.st_mode & libc::S_IFMT == libc::S_IFCHR {
+            continue;
+        }
+        let _ = nix::unistd::fchown(fd, Some(Uid::from_raw(uid)), None);
+    }
 }
 
 /// Resolve `args[0]` the way Go's exec.LookPath does, so that a missing program is a
