@@ -203,17 +203,32 @@ pub fn create(hs: &[Hierarchy], dirs: &[PathBuf]) -> Result<CgroupSet> {
                 continue;
             }
             set.created.insert(0, m.clone());
-            if h.has("cpuset") {
-                for f in ["cpuset.cpus", "cpuset.mems"] {
-                    let parent = m.parent().unwrap_or(m).join(f);
-                    if let Ok(v) = fs::read_to_string(&parent) {
-                        let _ = fs::write(m.join(f), v.trim());
-                    }
+        }
+        if h.has("cpuset") {
+            fill_cpuset(&h.mountpoint, dir);
+        }
+    }
+    Ok(set)
+}
+
+/// A new cpuset cgroup starts with empty `cpuset.cpus`/`cpuset.mems`, and no task can join
+/// it until they are set. Fill every empty level from the mount point down to `dir` from
+/// its parent: a level made by another runtime process a moment ago may still be empty.
+fn fill_cpuset(mountpoint: &Path, dir: &Path) {
+    let Ok(rel) = dir.strip_prefix(mountpoint) else { return };
+    let mut cur = mountpoint.to_path_buf();
+    for c in rel.components() {
+        let parent = cur.clone();
+        cur.push(c);
+        for f in ["cpuset.cpus", "cpuset.mems"] {
+            let mine = fs::read_to_string(cur.join(f)).unwrap_or_default();
+            if mine.trim().is_empty() {
+                if let Ok(v) = fs::read_to_string(parent.join(f)) {
+                    let _ = fs::write(cur.join(f), v.trim());
                 }
             }
         }
     }
-    Ok(set)
 }
 
 /// Move `pid` into every directory of the set.

@@ -103,6 +103,10 @@ pub enum MountKind {
 #[derive(Debug)]
 pub struct MountStep {
     pub dest: PathInRoot,
+    /// The destination with the image's symlinks followed inside the root, when that
+    /// differs: used to create a mount point whose path goes through a symlink to a
+    /// directory that does not exist yet (runc creates it inside the root).
+    pub dest_resolved: Option<PathInRoot>,
     pub kind: MountKind,
     /// Flags for the mount call (without propagation flags).
     pub flags: MsFlags,
@@ -699,6 +703,7 @@ fn mount_steps(m: &Mount, i: usize, checked: &CheckedSpec, opts: &PlanOptions, o
         let extra = o.flags & !MsFlags::MS_REMOUNT;
         out.push(MountStep {
             dest,
+            dest_resolved: None,
             kind: MountKind::Bind {
                 source: cstring(src.as_os_str().as_bytes().to_vec(), &src)?,
                 recursive: o.rbind,
@@ -728,6 +733,7 @@ fn mount_steps(m: &Mount, i: usize, checked: &CheckedSpec, opts: &PlanOptions, o
         .map(|s| s.as_os_str().as_bytes().to_vec())
         .unwrap_or_else(|| typ.as_bytes().to_vec());
     out.push(MountStep {
+        dest_resolved: resolved_alt(checked.rootfs(), &dest)?,
         dest,
         kind: MountKind::Fs {
             fstype: cstr(typ, "mount type")?,
@@ -753,6 +759,7 @@ fn cgroup_mount_steps(dest: PathInRoot, o: &MountOptions, opts: &PlanOptions, ou
         let (_, dir) = &opts.cgroups[0];
         out.push(MountStep {
             dest,
+            dest_resolved: None,
             kind: MountKind::Bind {
                 source: cstring(dir.as_os_str().as_bytes().to_vec(), dir)?,
                 recursive: false,
@@ -768,6 +775,7 @@ fn cgroup_mount_steps(dest: PathInRoot, o: &MountOptions, opts: &PlanOptions, ou
     }
     out.push(MountStep {
         dest,
+        dest_resolved: None,
         kind: MountKind::Fs {
             fstype: c"tmpfs".to_owned(),
             source: c"tmpfs".to_owned(),
@@ -793,6 +801,7 @@ fn cgroup_mount_steps(dest: PathInRoot, o: &MountOptions, opts: &PlanOptions, ou
         }
         out.push(MountStep {
             dest: PathInRoot::new(&base.join(&name))?,
+            dest_resolved: None,
             kind: MountKind::Bind {
                 source: cstring(dir.as_os_str().as_bytes().to_vec(), dir)?,
                 recursive: false,
@@ -808,6 +817,7 @@ fn cgroup_mount_steps(dest: PathInRoot, o: &MountOptions, opts: &PlanOptions, ou
     if flags.contains(MsFlags::MS_RDONLY) {
         out.push(MountStep {
             dest: PathInRoot::new(&base)?,
+            dest_resolved: None,
             kind: MountKind::Remount,
             flags: MsFlags::MS_REMOUNT
                 | MsFlags::MS_RDONLY
@@ -822,6 +832,64 @@ fn cgroup_mount_steps(dest: PathInRoot, o: &MountOptions, opts: &PlanOptions, ou
         });
     }
     Ok(())
+}
+
+/// `dest` with the image's symlinks followed inside `rootfs`, if that gives another path.
+fn resolved_alt(rootfs: &Path, dest: &PathInRoot) -> Result<Option<PathInRoot>> {
+    let r = resolve_in_root(rootfs, Path::new(&dest.display));
+    if r == Path::new(&dest.display) {
+        return Ok(None);
+    }
+    PathInRoot::new(&r).map(Some)
+}
+
+/// Follow symlinks of `p` (an in-container absolute path) as they are in the image under
+/// `rootfs`, never leaving the root: absolute targets restart at the root, `..` stops at it.
+/// Components that do not exist are kept as they are.
+pub fn resolve_in_root(rootfs: &Path, p: &Path) -> PathBuf {
+    let mut todo: Vec<std::ffi::OsString> = p
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.to_os_string()),
+            Component::ParentDir => Some("..".into()),
+            _ => None,
+        })
+        .rev()
+        .collect();
+    let mut done: Vec<std::ffi::OsString> = Vec::new();
+    let mut links = 0;
+    while let Some(c) = todo.pop() {
+        if c == ".." {
+            done.pop();
+            continue;
+        }
+        let mut here = rootfs.to_path_buf();
+        here.extend(&done);
+        here.push(&c);
+        match std::fs::symlink_metadata(&here) {
+            Ok(m) if m.file_type().is_symlink() && links < 40 => {
+                links += 1;
+                let Ok(target) = std::fs::read_link(&here) else {
+                    done.push(c);
+                    continue;
+                };
+                if target.is_absolute() {
+                    done.clear();
+                }
+                for t in target.components().rev() {
+                    match t {
+                        Component::Normal(n) => todo.push(n.to_os_string()),
+                        Component::ParentDir => todo.push("..".into()),
+                        _ => {}
+                    }
+                }
+            }
+            _ => done.push(c),
+        }
+    }
+    let mut out = PathBuf::from("/");
+    out.extend(done);
+    out
 }
 
 /// Compile `linux.seccomp` (before the fork: the child only loads the BPF).
@@ -1011,6 +1079,23 @@ mod tests {
         let n = parse_mount_options(&["newinstance", "ptmxmode=0666", "mode=0620", "gid=5"].map(String::from));
         assert!(n.flags.is_empty());
         assert_eq!(n.data.len(), 4);
+    }
+
+    #[test]
+    fn symlinks_resolve_inside_the_root() {
+        let d = std::env::temp_dir().join(format!("rc-plan-resolve-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("real")).unwrap();
+        std::os::unix::fs::symlink("/tmp/outside", d.join("abs")).unwrap();
+        std::os::unix::fs::symlink("../../../real", d.join("rel")).unwrap();
+        std::os::unix::fs::symlink("loop", d.join("loop")).unwrap();
+        assert_eq!(resolve_in_root(&d, Path::new("/abs/x")), Path::new("/tmp/outside/x"));
+        assert_eq!(resolve_in_root(&d, Path::new("/rel/y")), Path::new("/real/y"));
+        assert_eq!(resolve_in_root(&d, Path::new("/plain/z")), Path::new("/plain/z"));
+        assert_eq!(resolve_in_root(&d, Path::new("/../../real")), Path::new("/real"));
+        // A loop ends after the link limit instead of hanging.
+        let _ = resolve_in_root(&d, Path::new("/loop/a"));
+        std::fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]

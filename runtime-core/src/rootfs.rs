@@ -169,8 +169,15 @@ fn is_dir(fd: BorrowedFd<'_>) -> bool {
 
 fn do_mount(root: BorrowedFd<'_>, m: &MountStep) -> Result<(), ChildError> {
     let d = &m.dest.display;
-    let fd =
-        ensure(root, &m.dest, m.dest_is_file).map_err(|e| child_err!(Stage::Mount, e, "creating mount point {d}"))?;
+    let fd = match ensure(root, &m.dest, m.dest_is_file) {
+        // The path goes through a symlink to a directory that does not exist yet: create
+        // the symlink's target, inside the root.
+        Err(Errno::ENOENT) if m.dest_resolved.is_some() => {
+            ensure(root, m.dest_resolved.as_ref().expect("checked"), m.dest_is_file)
+        }
+        r => r,
+    }
+    .map_err(|e| child_err!(Stage::Mount, e, "creating mount point {d}"))?;
     if m.require_dir && !is_dir(fd.as_fd()) {
         return Err(child_err!(
             Stage::Mount,
@@ -364,7 +371,13 @@ fn write_sysctls(sysctls: &[(std::ffi::CString, Vec<u8>)]) -> Result<(), ChildEr
 /// changes (they apply to the writer's namespaces).
 pub(crate) fn prepare(plan: &RootfsPlan, sysctls: &[(std::ffi::CString, Vec<u8>)]) -> Result<OwnedFd, ChildError> {
     let r = plan.root_display.as_str();
-    nix::mount::mount(None::<&CStr>, c"/", None::<&CStr>, plan.propagation, None::<&CStr>)
+    // pivot_root refuses a shared parent: a shared rootfsPropagation is applied after it.
+    let initial = if plan.propagation.contains(MsFlags::MS_SHARED) {
+        MsFlags::MS_PRIVATE | MsFlags::MS_REC
+    } else {
+        plan.propagation
+    };
+    nix::mount::mount(None::<&CStr>, c"/", None::<&CStr>, initial, None::<&CStr>)
         .map_err(|e| child_err!(Stage::Propagation, e, "/"))?;
     nix::mount::mount(
         Some(plan.root.as_c_str()),
@@ -403,6 +416,10 @@ pub(crate) fn prepare(plan: &RootfsPlan, sysctls: &[(std::ffi::CString, Vec<u8>)
 pub(crate) fn finish(plan: &RootfsPlan, root: OwnedFd) -> Result<(), ChildError> {
     change_root(root.as_fd(), plan)?;
     drop(root);
+    if plan.propagation.contains(MsFlags::MS_SHARED) {
+        nix::mount::mount(None::<&CStr>, c"/", None::<&CStr>, plan.propagation, None::<&CStr>)
+            .map_err(|e| child_err!(Stage::Propagation, e, "making / shared"))?;
+    }
     if plan.readonly {
         let fd = nix::fcntl::open(c"/", OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
             .map_err(|e| child_err!(Stage::PivotRoot, e, "/"))?;
@@ -467,6 +484,8 @@ pub(crate) fn setup_console(
     .map_err(|e| child_err!(Stage::Console, e, "bind mounting the pty over {}", c.console.display))?;
     crate::sys::send_fd(socket, master.as_fd(), b"/dev/ptmx")
         .map_err(|e| child_err!(Stage::Console, e, "sending the pty master to the console socket"))?;
+    // The caller reads until EOF: our copy of the connection goes now, not at exec.
+    crate::sys::close_fd(socket.as_raw_fd());
     Ok(slave)
 }
 
@@ -487,6 +506,8 @@ pub(crate) fn exec_console(size: Option<(u16, u16)>, socket: BorrowedFd<'_>) -> 
     }
     crate::sys::send_fd(socket, master.as_fd(), b"/dev/ptmx")
         .map_err(|e| child_err!(Stage::Console, e, "sending the pty master to the console socket"))?;
+    // The caller reads until EOF: our copy of the connection goes now, not at exec.
+    crate::sys::close_fd(socket.as_raw_fd());
     Ok(slave)
 }
 

@@ -477,3 +477,13 @@ pub fn send_fd(sock: BorrowedFd<'_>, fd: BorrowedFd<'_>, payload: &[u8]) -> Resu
     let r = unsafe { libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };
     Errno::result(r).map(drop)
 }
+
+/// Close a descriptor this process holds only as a borrowed copy (a forked child closing
+/// what its parent still owns). The caller must not use the fd afterwards.
+pub fn close_fd(fd: RawFd) {
+    // SAFETY: closes the child's copy of a descriptor inherited across clone; the parent's
+    // copy (and its OwnedFd) is unaffected, and the child does not use the fd again.
+    unsafe {
+        libc::close(fd);
+    }
+}
