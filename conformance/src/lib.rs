@@ -28,6 +28,7 @@
 
 pub mod bundle;
 pub mod cgroup;
+pub mod console;
 mod ctx;
 pub mod procfs;
 pub mod rfc3339;
