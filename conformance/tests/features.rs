@@ -404,6 +404,37 @@ fn ns_domainname() {
     assert_eq!(field(&out, "domain"), host, "{out}");
 }
 
+#[test]
+fn ns_time_namespace() {
+    let Some(ctx) = TestCtx::new("ns-time") else { return };
+    let host = fs::read_link("/proc/self/ns/time").expect("host time ns");
+    let script = "echo timens=$(readlink /proc/self/ns/time)";
+    let mut b = sh_bundle(&ctx, script);
+    b.config_mut()["linux"]["namespaces"]
+        .as_array_mut()
+        .expect("namespaces")
+        .push(json!({"type": "time"}));
+    if ctx.rt.kind == RuntimeKind::Runc {
+        // Known difference: runc 1.1.5 does not know the time namespace ("namespace
+        // {"time" ""} does not exist"); runc 1.2 added it.
+        announce("NOTE: runc 1.1.5 has no time namespace support");
+        return;
+    }
+    let out = run_ok(&ctx, &b, "ns-time");
+    let inside = field(&out, "timens");
+    assert!(inside.starts_with("time:["), "{out}");
+    assert_ne!(
+        inside,
+        host.to_string_lossy(),
+        "a new time namespace was asked for: {out}"
+    );
+
+    // Negative: without it the container shares the caller's time namespace.
+    let b = sh_bundle(&ctx, script);
+    let out = run_ok(&ctx, &b, "ns-notime");
+    assert_eq!(field(&out, "timens"), host.to_string_lossy(), "{out}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // root filesystem, mounts, devices
 
