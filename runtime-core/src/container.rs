@@ -692,23 +692,8 @@ fn drive(
         }
         release_init(plan, cg, sock, first)?;
     }
-    let mut buf = [0u8; MAX_MSG];
     loop {
-        let n = match nix::sys::socket::recv(sock.as_raw_fd(), &mut buf, MsgFlags::empty()) {
-            Ok(n) => n,
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(Error::sys("reading from the container init", e)),
-        };
-        if n == 0 {
-            let who = init_pid.unwrap_or(first);
-            let how = match waitpid(who, None) {
-                Ok(WaitStatus::Exited(_, c)) => format!("exit status {c}"),
-                Ok(WaitStatus::Signaled(_, s, _)) => format!("killed by {s}"),
-                _ => "unknown status".into(),
-            };
-            return Err(Error::InitDied(how));
-        }
-        match ChildMsg::decode(&buf[..n]).map_err(|e| Error::InitDied(format!("bad message: {e}")))? {
+        match recv_child(sock, init_pid.unwrap_or(first))? {
             ChildMsg::Ready => return Ok(()),
             ChildMsg::HookPoint => {
                 hooks_at(init_pid.unwrap_or(first))?;
@@ -723,13 +708,7 @@ fn drive(
                 *init_pid = Some(pid);
                 release_init(plan, cg, sock, pid)?;
             }
-            ChildMsg::Error { stage, errno, detail } => {
-                return Err(Error::Init {
-                    stage: stage.describe(),
-                    detail: String::from_utf8_lossy(detail.as_bytes()).into_owned(),
-                    errno,
-                })
-            }
+            ChildMsg::Error { stage, errno, detail } => return Err(init_error(stage, errno, &detail)),
         }
     }
 }
@@ -768,23 +747,8 @@ use plan::SpawnMode as _;
 /// Drive an exec'd process through its setup: place it in the container's cgroup once the
 /// intermediate reports its pid, then wait for ready or an error.
 pub(crate) fn drive_exec(cg: &CgroupSet, sock: &OwnedFd, first: Pid, pid: &mut Option<Pid>) -> Result<()> {
-    let mut buf = [0u8; MAX_MSG];
     loop {
-        let n = match nix::sys::socket::recv(sock.as_raw_fd(), &mut buf, MsgFlags::empty()) {
-            Ok(n) => n,
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(Error::sys("reading from the exec process", e)),
-        };
-        if n == 0 {
-            let who = pid.unwrap_or(first);
-            let how = match waitpid(who, None) {
-                Ok(WaitStatus::Exited(_, c)) => format!("exit status {c}"),
-                Ok(WaitStatus::Signaled(_, s, _)) => format!("killed by {s}"),
-                _ => "unknown status".into(),
-            };
-            return Err(Error::InitDied(how));
-        }
-        match ChildMsg::decode(&buf[..n]).map_err(|e| Error::InitDied(format!("bad message: {e}")))? {
+        match recv_child(sock, pid.unwrap_or(first))? {
             ChildMsg::Ready => return Ok(()),
             ChildMsg::InitPid(p) => {
                 let p = Pid::from_raw(p);
@@ -792,13 +756,7 @@ pub(crate) fn drive_exec(cg: &CgroupSet, sock: &OwnedFd, first: Pid, pid: &mut O
                 cgroups::join(cg, p)?;
                 send_go(sock)?;
             }
-            ChildMsg::Error { stage, errno, detail } => {
-                return Err(Error::Init {
-                    stage: stage.describe(),
-                    detail: String::from_utf8_lossy(detail.as_bytes()).into_owned(),
-                    errno,
-                })
-            }
+            ChildMsg::Error { stage, errno, detail } => return Err(init_error(stage, errno, &detail)),
             other => return Err(Error::InitDied(format!("unexpected message {other:?}"))),
         }
     }
@@ -821,4 +779,33 @@ pub(crate) fn connect_console(path: &Path) -> Result<OwnedFd> {
     stream
         .map(OwnedFd::from)
         .map_err(|e| Error::io("connecting to console socket", path, e))
+}
+
+/// Receive the next message from a spawned child. A closed socket means every child end is
+/// gone: the child died before reporting, and its wait status (`who`) says how.
+fn recv_child(sock: &OwnedFd, who: Pid) -> Result<ChildMsg> {
+    let mut buf = [0u8; MAX_MSG];
+    loop {
+        match nix::sys::socket::recv(sock.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+            Ok(0) => {
+                let how = match waitpid(who, None) {
+                    Ok(WaitStatus::Exited(_, c)) => format!("exit status {c}"),
+                    Ok(WaitStatus::Signaled(_, s, _)) => format!("killed by {s}"),
+                    _ => "unknown status".into(),
+                };
+                return Err(Error::InitDied(how));
+            }
+            Ok(n) => return ChildMsg::decode(&buf[..n]).map_err(|e| Error::InitDied(format!("bad message: {e}"))),
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(Error::sys("reading from the container process", e)),
+        }
+    }
+}
+
+fn init_error(stage: crate::protocol::Stage, errno: i32, detail: &crate::protocol::Detail) -> Error {
+    Error::Init {
+        stage: stage.describe(),
+        detail: String::from_utf8_lossy(detail.as_bytes()).into_owned(),
+        errno,
+    }
 }

@@ -172,18 +172,7 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
         return Err(child_err!(Stage::Mount, Errno::EINVAL, "a mount namespace is required"));
     }
     let p = &plan.process;
-    for &(res, soft, hard) in &p.rlimits {
-        setrlimit(res, soft, hard).map_err(|e| child_err!(Stage::Rlimit, e, "resource {res}"))?;
-    }
-    // Try cwd as root first (the runtime may reach what the user cannot), again as the user.
-    let cwd_done = nix::unistd::chdir(p.cwd.as_c_str()).is_ok();
-    set_credentials_and_seccomp(p)?;
-    if !cwd_done {
-        nix::unistd::chdir(p.cwd.as_c_str())
-            .map_err(|e| child_err!(Stage::Cwd, e, "chdir to cwd ({:?}) set in config.json failed", p.cwd))?;
-    }
-    let exe = find_executable(p)?;
-    sys::set_umask(p.umask.unwrap_or(0o022));
+    let exe = prepare_process(p)?;
 
     send(fds.sock, ChildMsg::Ready);
     sys::install_exit_handlers();
@@ -195,17 +184,7 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
             _ => sys::exit_now(1),
         }
     }
-    sys::reset_signals();
-    let _ = sys::cloexec_from(3 + p.preserve_fds);
-    for fd in 3..3 + p.preserve_fds as i32 {
-        sys::clear_cloexec(fd);
-    }
-    let e = sys::execve(exe, &p.args, &p.env);
-    // The parent is gone by now: the container's stderr is the only place left to say why.
-    let mut d = crate::protocol::Detail::new();
-    let _ = writeln!(d, "runtime-cli: exec {:?}: {}", p.arg0, e.desc());
-    let _ = nix::unistd::write(std::io::stderr(), d.as_bytes());
-    sys::exit_now(127)
+    exec_prepared(p, exe)
 }
 
 trait OsStrNb {
@@ -382,6 +361,15 @@ fn exec_process(
         let slave = crate::rootfs::exec_console(size, console)?;
         crate::rootfs::use_console(&slave, p.uid, p.gid)?;
     }
+    let exe = prepare_process(p)?;
+    send(sock, ChildMsg::Ready);
+    exec_prepared(p, exe)
+}
+
+/// The steps shared by the init and exec'd processes before exec: rlimits, cwd (tried as
+/// root first: the runtime may reach what the user cannot, then again as the user),
+/// credentials and seccomp, the executable's lookup, the umask.
+fn prepare_process(p: &ProcessPlan) -> Result<&std::ffi::CStr, ChildError> {
     for &(res, soft, hard) in &p.rlimits {
         setrlimit(res, soft, hard).map_err(|e| child_err!(Stage::Rlimit, e, "resource {res}"))?;
     }
@@ -389,16 +377,22 @@ fn exec_process(
     set_credentials_and_seccomp(p)?;
     if !cwd_done {
         nix::unistd::chdir(p.cwd.as_c_str())
-            .map_err(|e| child_err!(Stage::Cwd, e, "chdir to cwd ({:?}) set in the process failed", p.cwd))?;
+            .map_err(|e| child_err!(Stage::Cwd, e, "chdir to cwd ({:?}) failed", p.cwd))?;
     }
     let exe = find_executable(p)?;
     sys::set_umask(p.umask.unwrap_or(0o022));
+    Ok(exe)
+}
+
+/// Hand over to the program: default signal state, only stdio and the preserved fds left
+/// open, execve. Reached after the runtime stopped listening, so a failure can only be said
+/// on the process's stderr.
+fn exec_prepared(p: &ProcessPlan, exe: &std::ffi::CStr) -> ! {
     sys::reset_signals();
     let _ = sys::cloexec_from(3 + p.preserve_fds);
     for fd in 3..3 + p.preserve_fds as i32 {
         sys::clear_cloexec(fd);
     }
-    send(sock, ChildMsg::Ready);
     let e = sys::execve(exe, &p.args, &p.env);
     let mut d = crate::protocol::Detail::new();
     let _ = writeln!(d, "runtime-cli: exec {:?}: {}", p.arg0, e.desc());

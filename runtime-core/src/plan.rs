@@ -276,7 +276,44 @@ pub struct MountOptions {
     pub rbind: bool,
 }
 
-/// Split mount options into flags (as mount(8) knows them) and filesystem data.
+/// Mount options that are flags, as mount(8) knows them: (name, flags it sets, flags it
+/// clears).
+const FLAG_OPTIONS: &[(&str, MsFlags, MsFlags)] = {
+    const E: MsFlags = MsFlags::empty();
+    const NOSYMFOLLOW: MsFlags = MsFlags::from_bits_retain(libc::MS_NOSYMFOLLOW);
+    &[
+        ("ro", MsFlags::MS_RDONLY, E),
+        ("rw", E, MsFlags::MS_RDONLY),
+        ("nosuid", MsFlags::MS_NOSUID, E),
+        ("suid", E, MsFlags::MS_NOSUID),
+        ("nodev", MsFlags::MS_NODEV, E),
+        ("dev", E, MsFlags::MS_NODEV),
+        ("noexec", MsFlags::MS_NOEXEC, E),
+        ("exec", E, MsFlags::MS_NOEXEC),
+        ("sync", MsFlags::MS_SYNCHRONOUS, E),
+        ("async", E, MsFlags::MS_SYNCHRONOUS),
+        ("dirsync", MsFlags::MS_DIRSYNC, E),
+        ("remount", MsFlags::MS_REMOUNT, E),
+        ("mand", MsFlags::MS_MANDLOCK, E),
+        ("nomand", E, MsFlags::MS_MANDLOCK),
+        ("noatime", MsFlags::MS_NOATIME, E),
+        ("atime", E, MsFlags::MS_NOATIME),
+        ("nodiratime", MsFlags::MS_NODIRATIME, E),
+        ("diratime", E, MsFlags::MS_NODIRATIME),
+        ("relatime", MsFlags::MS_RELATIME, E),
+        ("norelatime", E, MsFlags::MS_RELATIME),
+        ("strictatime", MsFlags::MS_STRICTATIME, E),
+        ("nostrictatime", E, MsFlags::MS_STRICTATIME),
+        ("lazytime", MsFlags::MS_LAZYTIME, E),
+        ("nolazytime", E, MsFlags::MS_LAZYTIME),
+        ("silent", MsFlags::MS_SILENT, E),
+        ("loud", E, MsFlags::MS_SILENT),
+        ("nosymfollow", NOSYMFOLLOW, E),
+        ("symfollow", E, NOSYMFOLLOW),
+    ]
+};
+
+/// Split mount options into flags, propagation, bind kind and filesystem data.
 pub fn parse_mount_options(opts: &[String]) -> MountOptions {
     let mut m = MountOptions {
         flags: MsFlags::empty(),
@@ -287,55 +324,21 @@ pub fn parse_mount_options(opts: &[String]) -> MountOptions {
         rbind: false,
     };
     for o in opts {
-        let (set, clear) = match o.as_str() {
-            "ro" => (MsFlags::MS_RDONLY, MsFlags::empty()),
-            "rw" => (MsFlags::empty(), MsFlags::MS_RDONLY),
-            "nosuid" => (MsFlags::MS_NOSUID, MsFlags::empty()),
-            "suid" => (MsFlags::empty(), MsFlags::MS_NOSUID),
-            "nodev" => (MsFlags::MS_NODEV, MsFlags::empty()),
-            "dev" => (MsFlags::empty(), MsFlags::MS_NODEV),
-            "noexec" => (MsFlags::MS_NOEXEC, MsFlags::empty()),
-            "exec" => (MsFlags::empty(), MsFlags::MS_NOEXEC),
-            "sync" => (MsFlags::MS_SYNCHRONOUS, MsFlags::empty()),
-            "async" => (MsFlags::empty(), MsFlags::MS_SYNCHRONOUS),
-            "dirsync" => (MsFlags::MS_DIRSYNC, MsFlags::empty()),
-            "remount" => (MsFlags::MS_REMOUNT, MsFlags::empty()),
-            "mand" => (MsFlags::MS_MANDLOCK, MsFlags::empty()),
-            "nomand" => (MsFlags::empty(), MsFlags::MS_MANDLOCK),
-            "noatime" => (MsFlags::MS_NOATIME, MsFlags::empty()),
-            "atime" => (MsFlags::empty(), MsFlags::MS_NOATIME),
-            "nodiratime" => (MsFlags::MS_NODIRATIME, MsFlags::empty()),
-            "diratime" => (MsFlags::empty(), MsFlags::MS_NODIRATIME),
-            "relatime" => (MsFlags::MS_RELATIME, MsFlags::empty()),
-            "norelatime" => (MsFlags::empty(), MsFlags::MS_RELATIME),
-            "strictatime" => (MsFlags::MS_STRICTATIME, MsFlags::empty()),
-            "nostrictatime" => (MsFlags::empty(), MsFlags::MS_STRICTATIME),
-            "lazytime" => (MsFlags::MS_LAZYTIME, MsFlags::empty()),
-            "nolazytime" => (MsFlags::empty(), MsFlags::MS_LAZYTIME),
-            "silent" => (MsFlags::MS_SILENT, MsFlags::empty()),
-            "loud" => (MsFlags::empty(), MsFlags::MS_SILENT),
-            "nosymfollow" => (MsFlags::from_bits_retain(libc::MS_NOSYMFOLLOW), MsFlags::empty()),
-            "symfollow" => (MsFlags::empty(), MsFlags::from_bits_retain(libc::MS_NOSYMFOLLOW)),
-            "bind" => {
-                m.bind = true;
-                continue;
-            }
-            "rbind" => {
-                m.rbind = true;
-                continue;
-            }
-            "defaults" => continue,
+        match o.as_str() {
+            "bind" => m.bind = true,
+            "rbind" => m.rbind = true,
+            "defaults" => {}
             other => {
-                if let Some(p) = propagation_flag(other) {
+                if let Some(&(_, set, clear)) = FLAG_OPTIONS.iter().find(|(n, _, _)| *n == other) {
+                    m.flags = (m.flags | set) & !clear;
+                    m.clear = (m.clear | clear) & !set;
+                } else if let Some(p) = propagation_flag(other) {
                     m.propagation |= p;
                 } else {
                     m.data.push(other.to_string());
                 }
-                continue;
             }
-        };
-        m.flags = (m.flags | set) & !clear;
-        m.clear = (m.clear | clear) & !set;
+        }
     }
     m
 }

@@ -83,15 +83,21 @@ pub(crate) fn open_in_root(root: BorrowedFd<'_>, rel: &CStr) -> Result<OwnedFd, 
 }
 
 /// Open `p` inside `root`, creating missing components (directories, and the last one as an
-/// empty file when `file` is set). Every component is created in a parent that was itself
-/// resolved inside the root.
+/// empty file when `file` is set).
 pub(crate) fn ensure(root: BorrowedFd<'_>, p: &PathInRoot, file: bool) -> Result<OwnedFd, Errno> {
     match open_in_root(root, &p.rel) {
         Err(Errno::ENOENT) => {}
         other => return other,
     }
-    let n = p.prefixes.len();
-    for (i, prefix) in p.prefixes.iter().enumerate() {
+    create_prefixes(root, &p.prefixes, file)?;
+    open_in_root(root, &p.rel)
+}
+
+/// Create whichever of `prefixes` (`a`, `a/b`, `a/b/c`) are missing, each in a parent that
+/// was itself resolved inside the root; the last one as an empty file when `last_file`.
+fn create_prefixes(root: BorrowedFd<'_>, prefixes: &[std::ffi::CString], last_file: bool) -> Result<(), Errno> {
+    let n = prefixes.len();
+    for (i, prefix) in prefixes.iter().enumerate() {
         match open_in_root(root, prefix) {
             Ok(_) => continue,
             Err(Errno::ENOENT) => {}
@@ -100,15 +106,12 @@ pub(crate) fn ensure(root: BorrowedFd<'_>, p: &PathInRoot, file: bool) -> Result
         let (parent, name) = if i == 0 {
             (None, prefix.as_c_str())
         } else {
-            let plen = p.prefixes[i - 1].as_bytes().len() + 1;
+            let plen = prefixes[i - 1].as_bytes().len() + 1;
             let name = CStr::from_bytes_with_nul(&prefix.as_bytes_with_nul()[plen..]).map_err(|_| Errno::EINVAL)?;
-            (Some(open_in_root(root, &p.prefixes[i - 1])?), name)
+            (Some(open_in_root(root, &prefixes[i - 1])?), name)
         };
-        let dir = match &parent {
-            Some(fd) => fd.as_fd(),
-            None => root,
-        };
-        let r = if file && i + 1 == n {
+        let dir = parent.as_ref().map(|f| f.as_fd()).unwrap_or(root);
+        let r = if last_file && i + 1 == n {
             nix::fcntl::openat(
                 dir,
                 name,
@@ -124,7 +127,7 @@ pub(crate) fn ensure(root: BorrowedFd<'_>, p: &PathInRoot, file: bool) -> Result
             Err(e) => return Err(e),
         }
     }
-    open_in_root(root, &p.rel)
+    Ok(())
 }
 
 fn mount_on(
@@ -287,33 +290,9 @@ fn parent_dir(root: BorrowedFd<'_>, p: &PathInRoot) -> Result<Option<OwnedFd>, E
     if n < 2 {
         return Ok(None);
     }
-    let parent = PathInRootRef {
-        prefixes: &p.prefixes[..n - 1],
-    };
-    for (i, prefix) in parent.prefixes.iter().enumerate() {
-        match open_in_root(root, prefix) {
-            Ok(_) => continue,
-            Err(Errno::ENOENT) => {}
-            Err(e) => return Err(e),
-        }
-        let (dirfd, name) = if i == 0 {
-            (None, prefix.as_c_str())
-        } else {
-            let plen = parent.prefixes[i - 1].as_bytes().len() + 1;
-            let name = CStr::from_bytes_with_nul(&prefix.as_bytes_with_nul()[plen..]).map_err(|_| Errno::EINVAL)?;
-            (Some(open_in_root(root, &parent.prefixes[i - 1])?), name)
-        };
-        let dir = dirfd.as_ref().map(|f| f.as_fd()).unwrap_or(root);
-        match nix::sys::stat::mkdirat(dir, name, Mode::from_bits_truncate(0o755)) {
-            Ok(()) | Err(Errno::EEXIST) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    open_in_root(root, &parent.prefixes[n - 2]).map(Some)
-}
-
-struct PathInRootRef<'a> {
-    prefixes: &'a [std::ffi::CString],
+    let parent = &p.prefixes[..n - 1];
+    create_prefixes(root, parent, false)?;
+    open_in_root(root, &parent[n - 2]).map(Some)
 }
 
 fn mask(root: BorrowedFd<'_>, p: &PathInRoot) -> Result<(), ChildError> {
