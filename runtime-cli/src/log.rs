@@ -28,7 +28,7 @@ impl Logger {
                     .create(true)
                     .append(true)
                     .mode(0o644)
-                    .custom_flags(libc_o_sync() | libc_cloexec())
+                    .custom_flags(libc::O_SYNC | libc::O_CLOEXEC)
                     .open(p)?,
             ),
             None => None,
@@ -79,12 +79,4 @@ impl Logger {
             eprintln!("{msg}");
         }
     }
-}
-
-fn libc_o_sync() -> i32 {
-    0o4010000 // O_SYNC on Linux
-}
-
-fn libc_cloexec() -> i32 {
-    0o2000000 // O_CLOEXEC on Linux
 }

@@ -52,12 +52,6 @@ pub struct Created {
     pub pidfd: Option<OwnedFd>,
 }
 
-/// A process started by `exec` (reserved for the exec verb).
-#[derive(Debug)]
-pub struct StartedProcess {
-    pub pid: Pid,
-}
-
 /// A state root and the verbs that act on the containers in it.
 #[derive(Debug, Clone)]
 pub struct Runtime {
@@ -739,10 +733,6 @@ pub fn write_pid_file(path: &Path, pid: Pid) -> Result<()> {
     }
     Ok(())
 }
-
-// Used by plan building (keep the import tidy).
-#[allow(unused_imports)]
-use plan::SpawnMode as _;
 
 /// Drive an exec'd process through its setup: place it in the container's cgroup once the
 /// intermediate reports its pid, then wait for ready or an error.

@@ -38,7 +38,7 @@ pub mod spec;
 pub mod state;
 pub mod sys;
 
-pub use container::{CreateOptions, Created, Runtime, StartedProcess};
+pub use container::{CreateOptions, Created, Runtime};
 pub use error::{Error, ErrorKind};
 pub use nix::unistd::Pid;
 pub use state::{ContainerState, Status};

@@ -153,9 +153,6 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
             }
         }
     }
-    if process.terminal() == Some(true) {
-        // handled by the caller together with --console-socket; nothing to check here
-    }
     if let Some(rl) = process.rlimits() {
         let mut seen = HashSet::new();
         for (i, r) in rl.iter().enumerate() {
@@ -207,12 +204,6 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
             if !p.is_absolute() {
                 return Err(err(&format!("linux.namespaces[{i}].path"), "must be an absolute path"));
             }
-            if n.typ() == LinuxNamespaceType::User
-                && n.path().is_some()
-                && (linux.uid_mappings().is_some() || linux.gid_mappings().is_some())
-            {
-                // the joined namespace has its maps already; runc ignores ours with a warning
-            }
         }
     }
     let has = |t| ns.iter().any(|n| n.typ() == t);
@@ -236,7 +227,7 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
                     })
                     .collect(),
             )
-            .map_err(|e| err(&format!("{field}{e}").replacen(']', "]", 1), "invalid mapping"))?;
+            .map_err(|e| err(&format!("{field}{e}"), "invalid mapping"))?;
         } else if new_user {
             return Err(err(field, "is required with a new user namespace"));
         }

@@ -117,22 +117,6 @@ impl CStrArray {
         ptrs.push(std::ptr::null());
         CStrArray { _owned: items, ptrs }
     }
-
-    pub fn len(&self) -> usize {
-        self.ptrs.len() - 1
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn get(&self, i: usize) -> Option<&CStr> {
-        self._owned.get(i).map(|s| s.as_c_str())
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &CStr> {
-        self._owned.iter().map(|s| s.as_c_str())
-    }
 }
 
 /// execve(2) with prebuilt argument and environment arrays; returns only on failure.
