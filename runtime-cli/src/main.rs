@@ -160,7 +160,12 @@ fn dispatch(m: &ArgMatches, sub: &str, sm: &ArgMatches, logger: &mut log::Logger
             return Ok(Outcome::Ok);
         }
         "checkpoint" | "restore" => return Err(format!("{sub} is not supported by this runtime (no CRIU support)")),
-        "features" => return Err(format!("{sub}: not supported yet")),
+        "features" => {
+            let doc = runtime_core::features::document();
+            let text = serde_json::to_string_pretty(&doc).map_err(|e| format!("features: {e}"))?;
+            println!("{text}");
+            return Ok(Outcome::Ok);
+        }
         _ => {}
     }
     let (rt, explicit_root) = runtime(m)?;

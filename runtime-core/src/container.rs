@@ -135,7 +135,10 @@ impl Runtime {
                 created: cgroups::missing(&hs, &dirs),
             },
             private_pid_ns: plan.private_pid_ns,
-            hooks: s.hooks().clone(),
+            hooks: s
+                .hooks()
+                .clone()
+                .map(|h| hooks::with_default_env(h, process.env().as_deref())),
             seccomp: linux.seccomp().clone(),
         };
         let locked = self.root.reserve(&st)?;
@@ -176,7 +179,21 @@ impl Runtime {
                     HookKind::CreateRuntime,
                     h.create_runtime().as_deref().unwrap_or(&[]),
                     &state,
-                )
+                )?;
+                if let Some(cc) = h.create_container().as_deref().filter(|v| !v.is_empty()) {
+                    // In the container's namespaces, before pivot_root: the path resolves in
+                    // the runtime's view, the working directory is the rootfs (as runc).
+                    let state = hooks::state_json(
+                        id,
+                        hooks::pid_inside(pid),
+                        "created",
+                        &st.bundle,
+                        st.annotations.as_ref(),
+                    );
+                    let place = hooks::Inside::new(pid, &st.cgroup.dirs, &st.rootfs);
+                    hooks::run_hooks_inside(HookKind::CreateContainer, cc, &state, &place)?;
+                }
+                Ok(())
             };
             let created = spawn(&plan, &st.cgroup, fifo, console, &hooks_at)?;
             st.pid = created.pid.as_raw();
@@ -222,6 +239,28 @@ impl Runtime {
             }
             Err(e) => return Err(Error::io("opening", &fifo, e)),
         };
+        if let Some(sc) = st
+            .hooks
+            .as_ref()
+            .and_then(|h| h.start_container().as_deref())
+            .filter(|v| !v.is_empty())
+        {
+            // Inside the container after pivot_root, before the program runs (the byte is
+            // not written yet): a failure fails `start` and stops the container.
+            let pid = Pid::from_raw(st.pid);
+            let state = hooks::state_json(
+                id,
+                hooks::pid_inside(pid),
+                "created",
+                &st.bundle,
+                st.annotations.as_ref(),
+            );
+            let place = hooks::Inside::new(pid, &st.cgroup.dirs, Path::new("/"));
+            if let Err(e) = hooks::run_hooks_inside(HookKind::StartContainer, sc, &state, &place) {
+                let _ = signal_init(&st, libc::SIGKILL);
+                return Err(e);
+            }
+        }
         f.write_all(&[0]).map_err(|e| Error::io("writing", &fifo, e))?;
         fs::remove_file(&fifo).map_err(|e| Error::io("removing", &fifo, e))?;
         if let Some(post) = st

@@ -224,7 +224,8 @@ pub struct LaunchPlan {
     pub oom_score_adj: Option<i32>,
     pub new_keyring: bool,
     pub private_pid_ns: bool,
-    /// Whether the init stops before changing root so that prestart/createRuntime hooks run.
+    /// Whether the init stops before changing root so that prestart, createRuntime and
+    /// createContainer hooks run.
     pub hook_sync: bool,
     /// With `process.terminal`: where the pty comes from and what it becomes.
     pub console: Option<ConsolePlan>,
@@ -251,6 +252,23 @@ pub struct PlanOptions {
 }
 
 /// The propagation flag for a `rootfsPropagation` or mount option value.
+/// The propagation mount options [`propagation_flag`] knows.
+pub const PROPAGATION_NAMES: [&str; 8] = [
+    "shared",
+    "rshared",
+    "slave",
+    "rslave",
+    "private",
+    "rprivate",
+    "unbindable",
+    "runbindable",
+];
+
+/// The names of the mount options that set or clear mount flags.
+pub fn flag_option_names() -> impl Iterator<Item = &'static str> {
+    FLAG_OPTIONS.iter().map(|(n, _, _)| *n)
+}
+
 pub fn propagation_flag(s: &str) -> Option<MsFlags> {
     Some(match s {
         "shared" => MsFlags::MS_SHARED,
@@ -497,6 +515,7 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
         hook_sync: spec.hooks().as_ref().is_some_and(|h| {
             h.prestart().as_ref().is_some_and(|v| !v.is_empty())
                 || h.create_runtime().as_ref().is_some_and(|v| !v.is_empty())
+                || h.create_container().as_ref().is_some_and(|v| !v.is_empty())
         }),
     })
 }

@@ -310,11 +310,6 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
                 if hook.timeout().is_some_and(|t| t <= 0) {
                     return Err(err(&format!("hooks.{name}[{i}].timeout"), "must be greater than zero"));
                 }
-                if matches!(name, "createContainer" | "startContainer") {
-                    return Err(Error::NotSupported(format!(
-                        "hooks.{name} (hooks inside the container namespaces are not implemented yet)"
-                    )));
-                }
             }
         }
     }

@@ -471,3 +471,49 @@ pub fn close_fd(fd: RawFd) {
         libc::close(fd);
     }
 }
+
+/// Where a command started by [`enter_before_exec`] goes between fork and exec.
+#[derive(Debug, Default)]
+pub struct Entry {
+    /// `cgroup.procs` files (opened for writing) that the child moves itself into.
+    pub cgroup_procs: Vec<OwnedFd>,
+    /// Namespaces to join, in order (the user namespace first).
+    pub namespaces: Vec<(OwnedFd, nix::sched::CloneFlags)>,
+    /// Become uid/gid 0 after joining (a joined user namespace maps its root, not ours).
+    pub become_root: bool,
+    /// Directory to change to after joining the mount namespace.
+    pub cwd: Option<std::ffi::CString>,
+}
+
+/// Make `cmd`'s child join `entry` (cgroups, then namespaces, ids, cwd) right before it
+/// execs. A failure makes `spawn` fail with that error.
+pub fn enter_before_exec(cmd: &mut std::process::Command, entry: Entry) {
+    use std::os::fd::AsFd;
+    use std::os::unix::process::CommandExt;
+    let entry = std::sync::Arc::new(entry);
+    let hook = move || -> std::io::Result<()> {
+        for f in &entry.cgroup_procs {
+            // "0" is the writing process itself, in v1 and v2.
+            nix::unistd::write(f.as_fd(), b"0")?;
+        }
+        for (fd, flag) in &entry.namespaces {
+            nix::sched::setns(fd.as_fd(), *flag)?;
+        }
+        if entry.become_root {
+            let (u, g) = (nix::unistd::Uid::from_raw(0), nix::unistd::Gid::from_raw(0));
+            nix::unistd::setresgid(g, g, g)?;
+            nix::unistd::setresuid(u, u, u)?;
+        }
+        if let Some(d) = &entry.cwd {
+            nix::unistd::chdir(d.as_c_str())?;
+        }
+        Ok(())
+    };
+    // SAFETY: the closure runs in the forked child before exec. It only makes the raw
+    // system calls write(2), setns(2), setresgid/setresuid(2) and chdir(2) on data prepared
+    // before the fork (fds and a C string owned by the Arc); it neither allocates nor takes
+    // a lock, so it is async-signal-safe even when the parent is multi-threaded.
+    unsafe {
+        cmd.pre_exec(hook);
+    }
+}
