@@ -172,6 +172,11 @@ impl Runtime {
                 None => None,
             };
             let hooks_at = |pid: Pid| -> Result<()> {
+                if !plan.net_devices.is_empty() {
+                    let path = PathBuf::from(format!("/proc/{pid}/ns/net"));
+                    let ns = fs::File::open(&path).map_err(|e| Error::io("opening", &path, e))?;
+                    crate::netdev::move_all(&plan.net_devices, ns.as_fd()).map_err(|(m, e)| Error::sys(m, e))?;
+                }
                 let Some(h) = s.hooks() else { return Ok(()) };
                 let state = hooks::state_json(id, pid.as_raw(), "created", &st.bundle, st.annotations.as_ref());
                 hooks::run_hooks(HookKind::Prestart, h.prestart().as_deref().unwrap_or(&[]), &state)?;

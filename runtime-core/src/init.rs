@@ -171,6 +171,12 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
     } else {
         return Err(child_err!(Stage::Mount, Errno::EINVAL, "a mount namespace is required"));
     }
+    if let Some(persona) = plan.personality {
+        sys::set_personality(persona).map_err(|e| child_err!(Stage::Process, e, "personality({persona:#x})"))?;
+    }
+    if let Some(m) = &plan.mem_policy {
+        sys::set_mempolicy(m).map_err(|e| child_err!(Stage::Process, e, "set_mempolicy(mode {:#x})", m.mode))?;
+    }
     let p = &plan.process;
     let exe = prepare_process(p)?;
 
@@ -372,6 +378,12 @@ fn exec_process(
 fn prepare_process(p: &ProcessPlan) -> Result<&std::ffi::CStr, ChildError> {
     for &(res, soft, hard) in &p.rlimits {
         setrlimit(res, soft, hard).map_err(|e| child_err!(Stage::Rlimit, e, "resource {res}"))?;
+    }
+    if let Some(v) = p.io_priority {
+        sys::ioprio_set(v).map_err(|e| child_err!(Stage::Process, e, "ioprio_set({v:#x})"))?;
+    }
+    if let Some(a) = &p.scheduler {
+        sys::sched_setattr(a).map_err(|e| child_err!(Stage::Process, e, "sched_setattr(policy {})", a.policy))?;
     }
     let cwd_done = nix::unistd::chdir(p.cwd.as_c_str()).is_ok();
     set_credentials_and_seccomp(p)?;

@@ -201,6 +201,10 @@ pub struct ProcessPlan {
     pub preserve_fds: u32,
     /// The compiled seccomp filter, loaded right before exec.
     pub seccomp: Option<crate::seccomp::SeccompProgram>,
+    /// `process.ioPriority` as an ioprio value.
+    pub io_priority: Option<u32>,
+    /// `process.scheduler`.
+    pub scheduler: Option<crate::procattr::SchedAttr>,
 }
 
 /// Every decision for one container init.
@@ -229,6 +233,13 @@ pub struct LaunchPlan {
     pub hook_sync: bool,
     /// With `process.terminal`: where the pty comes from and what it becomes.
     pub console: Option<ConsolePlan>,
+    /// `linux.personality` as a persona value.
+    pub personality: Option<u64>,
+    /// `linux.memoryPolicy`.
+    pub mem_policy: Option<crate::procattr::MemPolicy>,
+    /// `linux.netDevices`, moved by the runtime into the init's network namespace at the
+    /// sync point, before the prestart hooks.
+    pub net_devices: Vec<crate::netdev::NetDevice>,
 }
 
 /// The container's terminal: a pty from the container's own devpts, the slave bound over
@@ -516,7 +527,32 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
             h.prestart().as_ref().is_some_and(|v| !v.is_empty())
                 || h.create_runtime().as_ref().is_some_and(|v| !v.is_empty())
                 || h.create_container().as_ref().is_some_and(|v| !v.is_empty())
-        }),
+        }) || linux.net_devices().as_ref().is_some_and(|d| !d.is_empty()),
+        net_devices: {
+            let mut v: Vec<_> = linux
+                .net_devices()
+                .iter()
+                .flatten()
+                .map(|(host, d)| crate::netdev::NetDevice {
+                    host: host.clone(),
+                    name: d.name().clone().unwrap_or_else(|| host.clone()),
+                })
+                .collect();
+            v.sort_by(|a, b| a.host.cmp(&b.host));
+            v
+        },
+        personality: linux
+            .personality()
+            .as_ref()
+            .map(crate::procattr::personality)
+            .transpose()
+            .map_err(|m| Error::config(cfg, "linux.personality", m))?,
+        mem_policy: linux
+            .memory_policy()
+            .as_ref()
+            .map(crate::procattr::mem_policy)
+            .transpose()
+            .map_err(|m| Error::config(cfg, "linux.memoryPolicy", m))?,
     })
 }
 
@@ -1025,6 +1061,18 @@ pub fn process_plan(p: &Process, rootfs: &Path, cfg: &Path, preserve_fds: u32) -
         terminal: p.terminal().unwrap_or(false),
         preserve_fds,
         seccomp: None,
+        io_priority: p
+            .io_priority()
+            .as_ref()
+            .map(crate::procattr::io_priority)
+            .transpose()
+            .map_err(|m| Error::config(cfg, "process.ioPriority", m))?,
+        scheduler: p
+            .scheduler()
+            .as_ref()
+            .map(crate::procattr::sched_attr)
+            .transpose()
+            .map_err(|m| Error::config(cfg, "process.scheduler", m))?,
     })
 }
 

@@ -517,3 +517,45 @@ pub fn enter_before_exec(cmd: &mut std::process::Command, entry: Entry) {
         cmd.pre_exec(hook);
     }
 }
+
+/// ioprio_set(IOPRIO_WHO_PROCESS, 0, value): the calling process's I/O priority.
+pub fn ioprio_set(value: u32) -> Result<(), Errno> {
+    // SAFETY: ioprio_set takes three integers; no memory is passed.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_ioprio_set,
+            1, /* IOPRIO_WHO_PROCESS */
+            0,
+            value as libc::c_long,
+        )
+    };
+    Errno::result(r).map(drop)
+}
+
+/// sched_setattr(0, attr, 0): the calling thread's scheduling policy.
+pub fn sched_setattr(attr: &crate::procattr::SchedAttr) -> Result<(), Errno> {
+    // SAFETY: `attr` is a valid, initialised `struct sched_attr` (repr(C), its `size` field
+    // says how much of it the kernel reads) that outlives the call; the kernel only reads it.
+    let r = unsafe { libc::syscall(libc::SYS_sched_setattr, 0, attr as *const _, 0) };
+    Errno::result(r).map(drop)
+}
+
+/// personality(2) with a persona value.
+pub fn set_personality(persona: u64) -> Result<(), Errno> {
+    // SAFETY: personality takes one integer and touches no memory of ours.
+    let r = unsafe { libc::personality(persona as libc::c_ulong) };
+    Errno::result(r).map(drop)
+}
+
+/// set_mempolicy(mode, nodemask, maxnode).
+pub fn set_mempolicy(p: &crate::procattr::MemPolicy) -> Result<(), Errno> {
+    let mask = if p.nodemask.is_empty() {
+        std::ptr::null()
+    } else {
+        p.nodemask.as_ptr()
+    };
+    // SAFETY: `mask` is null or points to `nodemask`, whose length in bits is at least
+    // `maxnode - 1` (built together in procattr::mem_policy); the kernel only reads it.
+    let r = unsafe { libc::syscall(libc::SYS_set_mempolicy, p.mode as libc::c_long, mask, p.maxnode) };
+    Errno::result(r).map(drop)
+}
