@@ -112,6 +112,15 @@ fn id(sm: &ArgMatches) -> String {
     sm.get_one::<String>("id").cloned().unwrap_or_default()
 }
 
+/// systemd socket activation (sd_listen_fds): `LISTEN_FDS` counts, when `LISTEN_PID` is us.
+fn listen_fds() -> u32 {
+    let ours = std::env::var("LISTEN_PID").is_ok_and(|p| p.parse() == Ok(std::process::id()));
+    match std::env::var("LISTEN_FDS") {
+        Ok(n) if ours => n.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 fn create_options(sm: &ArgMatches) -> Result<CreateOptions, String> {
     let bundle = sm.get_one::<String>("bundle").map(String::as_str).unwrap_or("");
     let bundle = if bundle.is_empty() {
@@ -126,6 +135,7 @@ fn create_options(sm: &ArgMatches) -> Result<CreateOptions, String> {
         no_pivot: sm.get_flag("no-pivot"),
         no_new_keyring: sm.get_flag("no-new-keyring"),
         preserve_fds: sm.get_one::<u32>("preserve-fds").copied().unwrap_or(0),
+        listen_fds: listen_fds(),
     })
 }
 

@@ -32,6 +32,9 @@ pub struct CreateOptions {
     pub no_pivot: bool,
     pub no_new_keyring: bool,
     pub preserve_fds: u32,
+    /// Socket-activation fds to pass on (the caller's `LISTEN_FDS`, when `LISTEN_PID` is
+    /// the caller): fds 3..3+n, before the preserved ones.
+    pub listen_fds: u32,
 }
 
 impl CreateOptions {
@@ -76,12 +79,20 @@ impl Runtime {
     /// Create a container from a bundle: everything is set up and the init waits for
     /// [`Runtime::start`]. On failure nothing is left behind.
     pub fn create(&self, id: &str, opts: CreateOptions) -> Result<Created> {
+        self.create_impl(id, opts, None).map(|(c, _)| c)
+    }
+
+    /// `create`; with `proxy` (one end of a socket pair, for a foreground `run`), a
+    /// terminal's master goes there instead of to a console socket. Also says whether the
+    /// process has a terminal.
+    fn create_impl(&self, id: &str, opts: CreateOptions, proxy: Option<OwnedFd>) -> Result<(Created, bool)> {
         spec::validate_id(id)?;
         let checked = spec::load(&opts.bundle)?;
         let s = checked.spec();
         let process = s.process().as_ref().expect("validated");
         let terminal = process.terminal().unwrap_or(false);
         match (terminal, &opts.console_socket) {
+            (true, None) if proxy.is_some() => {}
             (true, None) => {
                 return Err(Error::InvalidArgument(
                     "cannot allocate tty if runc will detach without setting console socket".into(),
@@ -109,6 +120,7 @@ impl Runtime {
             no_pivot: opts.no_pivot,
             no_new_keyring: opts.no_new_keyring,
             preserve_fds: opts.preserve_fds,
+            listen_fds: opts.listen_fds,
             cgroups: hs
                 .iter()
                 .cloned()
@@ -169,6 +181,7 @@ impl Runtime {
             let fifo = make_fifo(&locked.dir)?;
             let console = match &opts.console_socket {
                 Some(p) => Some(connect_console(p)?),
+                None if terminal => proxy,
                 None => None,
             };
             let hooks_at = |pid: Pid| -> Result<()> {
@@ -212,7 +225,7 @@ impl Runtime {
             Ok(created)
         })();
         match result {
-            Ok(c) => Ok(c),
+            Ok(c) => Ok((c, terminal)),
             Err(e) => {
                 destroy(&st, &locked.dir);
                 Err(e)
@@ -465,7 +478,26 @@ impl Runtime {
     /// `run`: create and start; in the foreground, forward signals to the init, wait for it,
     /// delete the container (unless `keep`) and return its exit code.
     pub fn run(&self, id: &str, opts: CreateOptions, run: RunOptions) -> Result<i32> {
-        let created = self.create(id, opts)?;
+        // In the foreground without a console socket, a terminal is proxied to our stdio.
+        let (ours, theirs) = match (run.detach, &opts.console_socket) {
+            (false, None) => {
+                let (a, b) = crate::ttyproxy::pair()?;
+                (Some(a), Some(b))
+            }
+            _ => (None, None),
+        };
+        let (created, terminal) = self.create_impl(id, opts, theirs)?;
+        let master = match (terminal, &ours) {
+            (true, Some(sock)) => match crate::ttyproxy::receive_master(sock.as_fd()) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    let _ = self.delete(id, true);
+                    return Err(e);
+                }
+            },
+            _ => None,
+        };
+        drop(ours);
         if let Err(e) = self.start(id) {
             let _ = self.delete(id, true);
             return Err(e);
@@ -476,7 +508,10 @@ impl Runtime {
         if !run.no_subreaper {
             let _ = nix::sys::prctl::set_child_subreaper(true);
         }
-        let code = forward_signals_until_exit(created.pid);
+        let code = match master {
+            Some(m) => crate::ttyproxy::proxy_until_exit(m, created.pid),
+            None => forward_signals_until_exit(created.pid),
+        };
         if !run.keep {
             let _ = self.delete(id, true);
         }

@@ -40,6 +40,7 @@ pub mod signal;
 pub mod spec;
 pub mod state;
 pub mod sys;
+mod ttyproxy;
 
 pub use container::{CreateOptions, Created, Runtime};
 pub use error::{Error, ErrorKind};

@@ -258,11 +258,13 @@ pub struct PlanOptions {
     pub no_pivot: bool,
     pub no_new_keyring: bool,
     pub preserve_fds: u32,
+    /// Socket-activation fds (`LISTEN_FDS` of the caller): passed before the preserved ones,
+    /// with `LISTEN_FDS` and `LISTEN_PID=1` added to the environment (runc's behaviour).
+    pub listen_fds: u32,
     /// v1 hierarchies and the container's directory in each, for `cgroup` mounts.
     pub cgroups: Vec<(Hierarchy, PathBuf)>,
 }
 
-/// The propagation flag for a `rootfsPropagation` or mount option value.
 /// The propagation mount options [`propagation_flag`] knows.
 pub const PROPAGATION_NAMES: [&str; 8] = [
     "shared",
@@ -280,6 +282,7 @@ pub fn flag_option_names() -> impl Iterator<Item = &'static str> {
     FLAG_OPTIONS.iter().map(|(n, _, _)| *n)
 }
 
+/// The propagation flag for a `rootfsPropagation` or mount option value.
 pub fn propagation_flag(s: &str) -> Option<MsFlags> {
     Some(match s {
         "shared" => MsFlags::MS_SHARED,
@@ -467,7 +470,21 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
     let in_user_ns = checked.has_namespace(LinuxNamespaceType::User);
     let rootfs = rootfs_plan(checked, opts, in_user_ns, process.cwd())?;
     let process = spec.process().as_ref().expect("validated");
-    let mut process_plan = process_plan(process, checked.rootfs(), checked.config_path(), opts.preserve_fds)?;
+    let activated;
+    let process = if opts.listen_fds > 0 {
+        let mut p = process.clone();
+        let mut env = p.env().clone().unwrap_or_default();
+        env.retain(|e| !e.starts_with("LISTEN_FDS=") && !e.starts_with("LISTEN_PID="));
+        env.push(format!("LISTEN_FDS={}", opts.listen_fds));
+        env.push("LISTEN_PID=1".into());
+        p.set_env(Some(env));
+        activated = p;
+        &activated
+    } else {
+        process
+    };
+    let fds = opts.preserve_fds.saturating_add(opts.listen_fds);
+    let mut process_plan = process_plan(process, checked.rootfs(), checked.config_path(), fds)?;
     process_plan.seccomp = compile_seccomp(linux.seccomp().as_ref(), checked.config_path())?;
 
     let mut sysctls = Vec::new();
