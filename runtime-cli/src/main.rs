@@ -101,7 +101,13 @@ fn runtime(m: &ArgMatches) -> Result<(Runtime, bool), String> {
     } else {
         PathBuf::from(DEFAULT_ROOT)
     };
-    Runtime::new(root).map(|r| (r, explicit)).map_err(|e| e.to_string())
+    let mut rt = Runtime::new(root).map_err(|e| e.to_string())?;
+    match m.get_one::<String>("rootless").map(String::as_str) {
+        Some("true") => rt.set_rootless(true),
+        Some("false") => rt.set_rootless(false),
+        _ => {}
+    }
+    Ok((rt, explicit))
 }
 
 fn nix_is_root() -> bool {

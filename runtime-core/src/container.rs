@@ -59,6 +59,7 @@ pub struct Created {
 #[derive(Debug, Clone)]
 pub struct Runtime {
     root: Root,
+    rootless: bool,
 }
 
 impl Runtime {
@@ -69,7 +70,21 @@ impl Runtime {
         if abs == Path::new("/") {
             return Err(Error::InvalidArgument("--root must not be /".into()));
         }
-        Ok(Runtime { root: Root::new(abs) })
+        Ok(Runtime {
+            root: Root::new(abs),
+            rootless: !nix::unistd::geteuid().is_root(),
+        })
+    }
+
+    /// Rootless mode (runc's `--rootless`): cgroups that cannot be created are skipped when
+    /// the config sets no resource limits. The default is on when not running as root.
+    pub fn set_rootless(&mut self, on: bool) {
+        self.rootless = on;
+    }
+
+    /// Whether rootless mode is on.
+    pub fn is_rootless(&self) -> bool {
+        self.rootless
     }
 
     pub fn root(&self) -> &Path {
@@ -155,8 +170,16 @@ impl Runtime {
         };
         let locked = self.root.reserve(&st)?;
         let result = (|| -> Result<Created> {
-            let set = cgroups::create(&hs, &dirs)?;
-            st.cgroup = set;
+            st.cgroup = match cgroups::create(&hs, &dirs) {
+                Ok(set) => set,
+                // Rootless without a delegated, writable cgroup: nothing to limit, so run
+                // without a cgroup of our own (runc's rootless behaviour).
+                Err(e) if self.rootless && !has_limits(linux.resources().as_ref()) => {
+                    let _ = e;
+                    CgroupSet::default()
+                }
+                Err(e) => return Err(e),
+            };
             if let Some(r) = linux.resources() {
                 let extra: Vec<String> = linux
                     .devices()
@@ -533,6 +556,21 @@ impl Runtime {
     }
 }
 
+/// Whether `resources` asks for any limit (device rules alone do not count: without a
+/// devices cgroup the container still only gets the devices it is given).
+fn has_limits(r: Option<&oci_spec::runtime::LinuxResources>) -> bool {
+    r.is_some_and(|r| {
+        r.memory().is_some()
+            || r.cpu().is_some()
+            || r.pids().is_some()
+            || r.block_io().is_some()
+            || r.hugepage_limits().as_ref().is_some_and(|h| !h.is_empty())
+            || r.network().is_some()
+            || r.rdma().as_ref().is_some_and(|h| !h.is_empty())
+            || r.unified().as_ref().is_some_and(|h| !h.is_empty())
+    })
+}
+
 /// Options of `run` beyond those of `create`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RunOptions {
@@ -731,14 +769,55 @@ fn send_go(sock: &OwnedFd) -> Result<()> {
         .map_err(|e| Error::sys("writing to the container init", e))
 }
 
+/// Map the new user namespace. Root writes the maps itself. An unprivileged runtime can
+/// only map its own id directly (and must deny setgroups first for the gid map); any other
+/// mapping, such as ranges from /etc/subuid, goes through the setuid helpers newuidmap and
+/// newgidmap (package uidmap), as runc and podman do.
 fn write_id_maps(plan: &LaunchPlan, pid: Pid) -> Result<()> {
-    for (file, map) in [("uid_map", &plan.uid_map), ("gid_map", &plan.gid_map)] {
-        if let Some(m) = map {
-            let p = format!("/proc/{pid}/{file}");
+    let root = nix::unistd::geteuid().is_root();
+    let own = [nix::unistd::geteuid().as_raw(), nix::unistd::getegid().as_raw()];
+    for ((file, helper), (map, own)) in [("uid_map", "newuidmap"), ("gid_map", "newgidmap")]
+        .into_iter()
+        .zip([(&plan.uid_map, own[0]), (&plan.gid_map, own[1])])
+    {
+        let Some(m) = map else { continue };
+        let p = format!("/proc/{pid}/{file}");
+        if root || only_own_id(m, own) {
+            if !root && file == "gid_map" {
+                let sg = format!("/proc/{pid}/setgroups");
+                fs::write(&sg, "deny").map_err(|e| Error::io("writing", sg, e))?;
+            }
             fs::write(&p, m).map_err(|e| Error::io("writing", p, e))?;
+            continue;
+        }
+        let out = std::process::Command::new(helper)
+            .arg(pid.to_string())
+            .args(m.split_whitespace())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| Error::io("running (install the uidmap package)", helper, e))?;
+        if !out.status.success() {
+            return Err(Error::sys(
+                format!(
+                    "{helper} {pid} {}: {}",
+                    m.split_whitespace().collect::<Vec<_>>().join(" "),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
+                Errno::EPERM,
+            ));
         }
     }
     Ok(())
+}
+
+/// A map of one line whose host side is exactly `own` (size 1).
+fn only_own_id(map: &str, own: u32) -> bool {
+    let lines: Vec<Vec<&str>> = map
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .filter(|v: &Vec<&str>| !v.is_empty())
+        .collect();
+    matches!(lines.as_slice(), [l] if l.len() == 3 && l[1] == own.to_string() && l[2] == "1")
 }
 
 /// Prepare a spawned init from the outside (cgroup, oom score) and let it go on.
