@@ -332,3 +332,45 @@ fn f09_intel_rdt_without_resctrl() {
     assert!(out.stderr.contains("intelRdt"), "{}", out.describe());
     ctx.assert_no_leftovers("f09", &b.cgroups_path(), None);
 }
+
+/// `linux.timeOffsets` (issue 13): a new time namespace whose boottime and monotonic clocks
+/// are shifted; without a new time namespace the config is refused, naming the field.
+#[test]
+fn f10_time_offsets() {
+    let Some(ctx) = TestCtx::new("f10") else { return };
+    let mut b = ctx.bundle(&["sh", "-c", "cat /proc/uptime; cat /proc/self/timens_offsets"]);
+    b.config_mut()["linux"]["namespaces"]
+        .as_array_mut()
+        .expect("namespaces")
+        .push(json!({"type": "time"}));
+    b.config_mut()["linux"]["timeOffsets"] = json!({
+        "boottime": {"secs": 1_000_000, "nanosecs": 7},
+        "monotonic": {"secs": 86400}
+    });
+    let host_uptime: f64 = fs::read_to_string("/proc/uptime")
+        .expect("uptime")
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .expect("uptime value");
+    let out = run_ct(&ctx, &b, "f10");
+    out.assert_ok();
+    let uptime: f64 = out
+        .stdout
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("uptime inside:\n{}", out.describe()));
+    assert!(
+        uptime > host_uptime + 999_000.0 && uptime < host_uptime + 1_001_000.0,
+        "boottime offset: host {host_uptime}, inside {uptime}"
+    );
+    assert!(out.stdout.contains("monotonic"), "{}", out.describe());
+
+    let mut b = ctx.bundle(&["true"]);
+    b.config_mut()["linux"]["timeOffsets"] = json!({"boottime": {"secs": 5}});
+    let out = run_ct(&ctx, &b, "f10-bad");
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    assert!(out.stderr.contains("timeOffsets"), "{}", out.describe());
+    ctx.assert_no_leftovers("f10-bad", &b.cgroups_path(), None);
+}

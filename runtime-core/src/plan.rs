@@ -237,6 +237,8 @@ pub struct LaunchPlan {
     pub personality: Option<u64>,
     /// `linux.memoryPolicy`.
     pub mem_policy: Option<crate::procattr::MemPolicy>,
+    /// `linux.timeOffsets` as written to `/proc/self/timens_offsets`.
+    pub time_offsets: Option<Vec<u8>>,
     /// `linux.netDevices`, moved by the runtime into the init's network namespace at the
     /// sync point, before the prestart hooks.
     pub net_devices: Vec<crate::netdev::NetDevice>,
@@ -399,7 +401,10 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
                 if ns.typ() == LinuxNamespaceType::User {
                     new_user = true;
                 }
-                if ns.typ() == LinuxNamespaceType::Cgroup {
+                let offsets = linux.time_offsets().as_ref().is_some_and(|o| !o.is_empty());
+                // A time namespace with offsets is unshared by the init, which sets the
+                // offsets before entering it (clone would enter it at once).
+                if ns.typ() == LinuxNamespaceType::Cgroup || (ns.typ() == LinuxNamespaceType::Time && offsets) {
                     late_unshare |= flag;
                 } else {
                     clone_flags |= flag;
@@ -545,6 +550,19 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
                 || h.create_runtime().as_ref().is_some_and(|v| !v.is_empty())
                 || h.create_container().as_ref().is_some_and(|v| !v.is_empty())
         }) || linux.net_devices().as_ref().is_some_and(|d| !d.is_empty()),
+        time_offsets: linux.time_offsets().as_ref().filter(|o| !o.is_empty()).map(|o| {
+            let mut text = String::new();
+            for clock in ["monotonic", "boottime"] {
+                if let Some(v) = o.get(clock) {
+                    text.push_str(&format!(
+                        "{clock} {} {}\n",
+                        v.secs().unwrap_or(0),
+                        v.nanosecs().unwrap_or(0)
+                    ));
+                }
+            }
+            text.into_bytes()
+        }),
         net_devices: {
             let mut v: Vec<_> = linux
                 .net_devices()

@@ -266,8 +266,29 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
     if linux.mount_label().as_deref().is_some_and(|s| !s.is_empty()) {
         return Err(Error::NotSupported("linux.mountLabel".into()));
     }
-    if linux.time_offsets().is_some() {
-        return Err(Error::NotSupported("linux.timeOffsets".into()));
+    if let Some(offsets) = linux.time_offsets().as_ref().filter(|o| !o.is_empty()) {
+        // The offsets are set on a time namespace before any process enters it, so the
+        // container must create one (runtime-spec config-linux.md "Offset for Time Namespace").
+        if !ns
+            .iter()
+            .any(|n| n.typ() == LinuxNamespaceType::Time && n.path().is_none())
+        {
+            return Err(err("linux.timeOffsets", "requires a new time namespace"));
+        }
+        for (clock, o) in offsets {
+            if !matches!(clock.as_str(), "monotonic" | "boottime") {
+                return Err(err(
+                    &format!("linux.timeOffsets.{clock}"),
+                    "unknown clock (want monotonic or boottime)",
+                ));
+            }
+            if o.nanosecs().is_some_and(|n| n >= 1_000_000_000) {
+                return Err(err(
+                    &format!("linux.timeOffsets.{clock}.nanosecs"),
+                    "must be below 1000000000",
+                ));
+            }
+        }
     }
     if let Some(devs) = linux.net_devices().as_ref().filter(|d| !d.is_empty()) {
         check_net_devices(devs, ns).map_err(|(f, m)| err(&format!("linux.netDevices{f}"), &m))?;
