@@ -97,6 +97,9 @@ pub enum MountKind {
     /// Remount an earlier step's mount with `flags` (the read-only tmpfs under a v1
     /// `cgroup` mount, once the hierarchies are bound into it).
     Remount,
+    /// An id-mapped bind mount, prepared before the clone as a detached mount
+    /// ([`crate::idmount`]) and attached with move_mount.
+    Detached { source: CString, tree: OwnedFd },
 }
 
 /// One mount, in order.
@@ -308,6 +311,9 @@ pub struct MountOptions {
     pub data: Vec<String>,
     pub bind: bool,
     pub rbind: bool,
+    /// `idmap` / `ridmap` (recursive): an id-mapped mount.
+    pub idmap: bool,
+    pub ridmap: bool,
 }
 
 /// Mount options that are flags, as mount(8) knows them: (name, flags it sets, flags it
@@ -356,11 +362,15 @@ pub fn parse_mount_options(opts: &[String]) -> MountOptions {
         data: vec![],
         bind: false,
         rbind: false,
+        idmap: false,
+        ridmap: false,
     };
     for o in opts {
         match o.as_str() {
             "bind" => m.bind = true,
             "rbind" => m.rbind = true,
+            "idmap" => m.idmap = true,
+            "ridmap" => m.ridmap = true,
             "defaults" => {}
             other => {
                 if let Some(&(_, set, clear)) = FLAG_OPTIONS.iter().find(|(n, _, _)| *n == other) {
@@ -753,6 +763,54 @@ fn rootfs_plan(checked: &CheckedSpec, opts: &PlanOptions, new_user: bool, cwd: &
     })
 }
 
+/// The (uid_map, gid_map) of an id-mapped bind mount: the mount's own mappings, or with
+/// only `idmap`/`ridmap`, the container's user namespace mappings (as runc).
+fn id_mappings_of(m: &Mount, i: usize, checked: &CheckedSpec, o: &MountOptions) -> Result<Option<(String, String)>> {
+    let render = |v: &[oci_spec::runtime::LinuxIdMapping], field: &str| -> Result<String> {
+        IdMappings::new(
+            v.iter()
+                .map(|e| IdMap {
+                    container: e.container_id(),
+                    host: e.host_id(),
+                    count: e.size(),
+                })
+                .collect(),
+        )
+        .map(|m| m.to_proc_format())
+        .map_err(|e| {
+            Error::config(
+                checked.config_path(),
+                format!("mounts[{i}].{field}{e}"),
+                "invalid mapping",
+            )
+        })
+    };
+    let linux = checked.spec().linux().as_ref();
+    let (u, g) = match (m.uid_mappings(), m.gid_mappings()) {
+        (Some(u), Some(g)) => (u.clone(), g.clone()),
+        (None, None) if o.idmap || o.ridmap => (
+            linux.and_then(|l| l.uid_mappings().clone()).unwrap_or_default(),
+            linux.and_then(|l| l.gid_mappings().clone()).unwrap_or_default(),
+        ),
+        (None, None) => return Ok(None),
+        _ => {
+            return Err(Error::config(
+                checked.config_path(),
+                format!("mounts[{i}]"),
+                "uidMappings and gidMappings must be given together",
+            ))
+        }
+    };
+    if u.is_empty() || g.is_empty() {
+        return Err(Error::config(
+            checked.config_path(),
+            format!("mounts[{i}].options"),
+            "idmap needs mappings: in the mount or from the container's user namespace",
+        ));
+    }
+    Ok(Some((render(&u, "uidMappings")?, render(&g, "gidMappings")?)))
+}
+
 fn mount_steps(m: &Mount, i: usize, checked: &CheckedSpec, opts: &PlanOptions, out: &mut Vec<MountStep>) -> Result<()> {
     let cfg = checked.config_path();
     let o = parse_mount_options(m.options().as_deref().unwrap_or(&[]));
@@ -794,13 +852,21 @@ fn mount_steps(m: &Mount, i: usize, checked: &CheckedSpec, opts: &PlanOptions, o
             )
         })?;
         let extra = o.flags & !MsFlags::MS_REMOUNT;
+        let source = cstring(src.as_os_str().as_bytes().to_vec(), &src)?;
+        let kind = match id_mappings_of(m, i, checked, &o)? {
+            Some((uid_map, gid_map)) => MountKind::Detached {
+                tree: crate::idmount::detached(&source, o.rbind || o.ridmap, &uid_map, &gid_map)?,
+                source,
+            },
+            None => MountKind::Bind {
+                source,
+                recursive: o.rbind,
+            },
+        };
         out.push(MountStep {
             dest,
             dest_resolved: None,
-            kind: MountKind::Bind {
-                source: cstring(src.as_os_str().as_bytes().to_vec(), &src)?,
-                recursive: o.rbind,
-            },
+            kind,
             flags: MsFlags::MS_BIND | if o.rbind { MsFlags::MS_REC } else { MsFlags::empty() },
             data: None,
             propagation: o.propagation,

@@ -242,13 +242,18 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
         if d.as_os_str().is_empty() {
             return Err(err(&format!("mounts[{i}].destination"), "is required"));
         }
-        if m.uid_mappings().is_some() || m.gid_mappings().is_some() {
+        let opts = m.options().as_deref().unwrap_or(&[]);
+        let idmapped = m.uid_mappings().is_some()
+            || m.gid_mappings().is_some()
+            || opts.iter().any(|o| o == "idmap" || o == "ridmap");
+        let bind = m.typ().as_deref() == Some("bind") || opts.iter().any(|o| o == "bind" || o == "rbind");
+        if idmapped && !bind {
             return Err(Error::NotSupported(format!(
-                "mounts[{i}].uidMappings (id-mapped mounts)"
+                "mounts[{i}]: id-mapped mounts are supported for bind mounts only"
             )));
         }
-        for o in m.options().as_deref().unwrap_or(&[]) {
-            if matches!(o.as_str(), "idmap" | "ridmap" | "rro" | "rrw" | "tmpcopyup") {
+        for o in opts {
+            if matches!(o.as_str(), "rro" | "rrw" | "tmpcopyup") {
                 return Err(Error::NotSupported(format!("mounts[{i}].options: {o}")));
             }
         }
