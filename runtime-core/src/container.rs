@@ -554,8 +554,11 @@ pub struct Event {
     pub data: Option<cgroups::stats::Stats>,
 }
 
-/// The device rules of a container, in runc's order: deny everything, the configured rules,
-/// runc's default allow-list, then the configured device nodes (which must stay usable).
+/// The device rules of a container: deny everything, the configured catch-all rules that
+/// lead the list (`runc spec`'s `{"allow": false, "access": "rwm"}`), runc's default
+/// allow-list, the rest of the configured rules, then the configured device nodes. runc puts
+/// the default allow-list after every configured rule, so a rule denying `/dev/null` has no
+/// effect there; here a configured rule overrides the defaults (later rules win).
 fn device_rules(linux: &oci_spec::runtime::Linux) -> Vec<cgroups::devices::DeviceRule> {
     use cgroups::devices::{self, DeviceRule};
     let mut rules = vec![DeviceRule {
@@ -565,13 +568,21 @@ fn device_rules(linux: &oci_spec::runtime::Linux) -> Vec<cgroups::devices::Devic
         minor: None,
         access: "rwm".into(),
     }];
-    let configured = linux
+    let configured: Vec<DeviceRule> = linux
         .resources()
         .as_ref()
         .and_then(|r| r.devices().as_deref())
-        .unwrap_or(&[]);
-    rules.extend(configured.iter().map(DeviceRule::from_spec));
+        .unwrap_or(&[])
+        .iter()
+        .map(DeviceRule::from_spec)
+        .collect();
+    let lead = configured
+        .iter()
+        .take_while(|r| r.kind == 'a' && r.major.is_none() && r.minor.is_none())
+        .count();
+    rules.extend(configured[..lead].iter().cloned());
     rules.extend(devices::default_allowed());
+    rules.extend(configured[lead..].iter().cloned());
     for d in linux.devices().as_deref().unwrap_or(&[]) {
         let kind = match d.typ() {
             oci_spec::runtime::LinuxDeviceType::B => 'b',

@@ -250,7 +250,25 @@ fn memory(l: &Layout, m: &LinuxMemory) -> Result<()> {
             if limit == -1 && swap == 0 && has_memsw {
                 swap = -1;
             }
-            let set_limit = |v: i64| write(d, "memory.limit_in_bytes", &v.to_string());
+            let set_limit = |v: i64| {
+                write(d, "memory.limit_in_bytes", &v.to_string()).map_err(|e| match &e {
+                    Error::Io { source, path, .. } if source.raw_os_error() == Some(libc::EINVAL) && has_memsw => {
+                        Error::InvalidArgument(format!(
+                            "writing {v} to {}: the memory limit cannot exceed the memory+swap limit ({} in memory.memsw.limit_in_bytes): set the swap limit too",
+                            path.display(),
+                            read_u64(d, "memory.memsw.limit_in_bytes").unwrap_or(0)
+                        ))
+                    }
+                    Error::Io { source, path, .. } if source.raw_os_error() == Some(libc::EBUSY) => {
+                        Error::InvalidArgument(format!(
+                            "writing {v} to {}: the container uses more memory ({} bytes) than the new limit",
+                            path.display(),
+                            read_u64(d, "memory.usage_in_bytes").unwrap_or(0)
+                        ))
+                    }
+                    _ => e,
+                })
+            };
             let set_swap = |v: i64| write(d, "memory.memsw.limit_in_bytes", &v.to_string());
             // The kernel wants memory <= memory+swap at every moment: raise swap first when
             // the new swap is above the current memory limit.
