@@ -1,10 +1,14 @@
 //! Device access rules: the v1 `devices.allow`/`devices.deny` lines and, for cgroup v2, an
 //! eBPF `BPF_PROG_TYPE_CGROUP_DEVICE` program with the same meaning, assembled here.
 //!
-//! Semantics (those of the v1 controller, which runc and crun reproduce on v2): rules apply in
-//! order and a later rule overrides an earlier one, so the program checks them from the last
-//! to the first and the first match decides; nothing matching means deny. An allow rule
-//! matches when it grants every access asked for, a deny rule when it forbids any of them.
+//! Semantics are those of the v1 controller (kernel `security/device_cgroup.c`), which runc
+//! reproduces on v2 with an emulator: a cgroup has a default (allow or deny) and a list of
+//! exceptions. An `a` rule sets the default and clears the list; a rule against the default
+//! adds its access bits to the exception with the same type and numbers, a rule along the
+//! default removes them (it does not add a negative entry). With a deny default, a request
+//! is allowed when one exception covers the device and every access asked for; with an
+//! allow default, it is denied when one exception matches the device and any access asked.
+//! [`emulate`] computes that state and [`bpf_program`] compiles it.
 
 use oci_spec::runtime::{LinuxDeviceCgroup, LinuxDeviceType};
 
@@ -123,13 +127,54 @@ fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
     }
 }
 
+/// The device cgroup state that `rules` (applied in order to a new cgroup) leave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Emulated {
+    pub default_allow: bool,
+    /// (kind, major, minor, access bits).
+    pub exceptions: Vec<(char, Option<u32>, Option<u32>, i32)>,
+}
+
+/// Apply `rules` as the v1 controller would, starting from allow-all (a cgroup below the
+/// root, whose list is "a *:* rwm").
+pub fn emulate(rules: &[DeviceRule]) -> Emulated {
+    let mut st = Emulated {
+        default_allow: true,
+        exceptions: Vec::new(),
+    };
+    for r in rules {
+        if r.kind == 'a' {
+            st.default_allow = r.allow;
+            st.exceptions.clear();
+            continue;
+        }
+        let bits = r.access_bits();
+        let pos = st
+            .exceptions
+            .iter()
+            .position(|e| e.0 == r.kind && e.1 == r.major && e.2 == r.minor);
+        if r.allow != st.default_allow {
+            match pos {
+                Some(i) => st.exceptions[i].3 |= bits,
+                None => st.exceptions.push((r.kind, r.major, r.minor, bits)),
+            }
+        } else if let Some(i) = pos {
+            st.exceptions[i].3 &= !bits;
+            if st.exceptions[i].3 == 0 {
+                st.exceptions.remove(i);
+            }
+        }
+    }
+    st
+}
+
 /// Assemble the device filter for `rules` (in configuration order).
 ///
 /// Registers after the prologue: r2 = device type, r3 = requested access bits, r4 = major,
-/// r5 = minor; r1 is scratch. Each rule is a block of conditional jumps to the next block,
-/// ending in `r0 = allow; exit`. A rule that matches everything ends the program (the
-/// verifier rejects unreachable code).
+/// r5 = minor; r1 is scratch. Each exception is a block of conditional jumps to the next
+/// block, ending in `r0 = verdict; exit`; after the last block, the default.
 pub fn bpf_program(rules: &[DeviceRule]) -> Vec<Insn> {
+    let st = emulate(rules);
     let mut p = vec![
         insn(LDX_W, 2, 1, 0, 0),
         insn(MOV32_X, 3, 2, 0, 0),
@@ -138,33 +183,29 @@ pub fn bpf_program(rules: &[DeviceRule]) -> Vec<Insn> {
         insn(LDX_W, 4, 1, 4, 0),
         insn(LDX_W, 5, 1, 8, 0),
     ];
-    for r in rules.iter().rev() {
+    for &(kind, major, minor, acc) in &st.exceptions {
         // Jumps are recorded with off = -1 and patched to the end of the block.
         let mut block: Vec<Insn> = Vec::new();
-        match r.kind {
-            'c' => block.push(insn(JNE32_K, 2, 0, -1, DEV_CHAR)),
-            'b' => block.push(insn(JNE32_K, 2, 0, -1, DEV_BLOCK)),
-            _ => {}
-        }
-        let acc = r.access_bits();
-        if r.allow {
+        block.push(insn(JNE32_K, 2, 0, -1, if kind == 'b' { DEV_BLOCK } else { DEV_CHAR }));
+        if st.default_allow {
+            // A deny exception matches when any access asked for is in it.
+            block.push(insn(MOV32_X, 1, 3, 0, 0));
+            block.push(insn(AND32_K, 1, 0, 0, acc));
+            block.push(insn(JEQ32_K, 1, 0, -1, 0));
+        } else {
+            // An allow exception matches when it grants every access asked for.
             let missing = !acc & 7;
             if missing != 0 {
                 block.push(insn(JSET32_K, 3, 0, -1, missing));
             }
-        } else if acc != 7 {
-            block.push(insn(MOV32_X, 1, 3, 0, 0));
-            block.push(insn(AND32_K, 1, 0, 0, acc));
-            block.push(insn(JEQ32_K, 1, 0, -1, 0));
         }
-        if let Some(m) = r.major {
+        if let Some(m) = major {
             block.push(insn(JNE32_K, 4, 0, -1, m as i32));
         }
-        if let Some(m) = r.minor {
+        if let Some(m) = minor {
             block.push(insn(JNE32_K, 5, 0, -1, m as i32));
         }
-        let unconditional = block.iter().all(|i| i.off != -1);
-        block.push(insn(MOV64_K, 0, 0, 0, i32::from(r.allow)));
+        block.push(insn(MOV64_K, 0, 0, 0, i32::from(!st.default_allow)));
         block.push(insn(EXIT, 0, 0, 0, 0));
         let len = block.len();
         for (i, ins) in block.iter_mut().enumerate() {
@@ -173,32 +214,25 @@ pub fn bpf_program(rules: &[DeviceRule]) -> Vec<Insn> {
             }
         }
         p.extend(block);
-        if unconditional {
-            return p;
-        }
     }
-    p.push(insn(MOV64_K, 0, 0, 0, 0));
+    p.push(insn(MOV64_K, 0, 0, 0, i32::from(st.default_allow)));
     p.push(insn(EXIT, 0, 0, 0, 0));
     p
 }
 
-/// Evaluate `rules` the way the generated program does (for tests of the semantics).
+/// Whether `rules` allow an access (`kind` 'c' or 'b', `access` a subset of "rwm"), by the
+/// kernel's rules on the emulated state; the unit tests check the program against it.
 pub fn allows(rules: &[DeviceRule], kind: char, major: u32, minor: u32, access: &str) -> bool {
     let want = DeviceRule::allow(kind, None, None, access).access_bits();
-    for r in rules.iter().rev() {
-        if r.kind != 'a' && r.kind != kind {
-            continue;
-        }
-        if r.major.is_some_and(|m| m != major) || r.minor.is_some_and(|m| m != minor) {
-            continue;
-        }
-        let acc = r.access_bits();
-        let matches = if r.allow { want & !acc == 0 } else { want & acc != 0 };
-        if matches {
-            return r.allow;
-        }
+    let st = emulate(rules);
+    let hit = |e: &&(char, Option<u32>, Option<u32>, i32)| {
+        e.0 == kind && e.1.is_none_or(|m| m == major) && e.2.is_none_or(|m| m == minor)
+    };
+    if st.default_allow {
+        !st.exceptions.iter().filter(hit).any(|e| want & e.3 != 0)
+    } else {
+        st.exceptions.iter().filter(hit).any(|e| want & !e.3 == 0)
     }
-    false
 }
 
 /// Interpret a generated program for one request (a tiny eBPF interpreter for the opcodes
@@ -285,6 +319,34 @@ mod tests {
         });
         assert!(!allows(&rules, 'c', 1, 3, "rw"));
         assert!(allows(&rules, 'c', 1, 3, "r"));
+        check_same(&rules);
+        // A deny rule removes an exception; it does not shadow a wider one ("c *:* m").
+        let mut rules = vec![deny_all()];
+        rules.extend(default_allowed());
+        rules.push(DeviceRule {
+            allow: false,
+            kind: 'c',
+            major: Some(1),
+            minor: Some(3),
+            access: "rwm".into(),
+        });
+        assert!(allows(&rules, 'c', 1, 3, "m"));
+        assert!(!allows(&rules, 'c', 1, 3, "r"));
+        check_same(&rules);
+        // Allow-all default with deny exceptions.
+        let rules = vec![
+            DeviceRule::allow('a', None, None, "rwm"),
+            DeviceRule {
+                allow: false,
+                kind: 'b',
+                major: Some(8),
+                minor: None,
+                access: "w".into(),
+            },
+        ];
+        assert!(!allows(&rules, 'b', 8, 0, "rw"));
+        assert!(allows(&rules, 'b', 8, 0, "r"));
+        assert!(allows(&rules, 'c', 1, 3, "rwm"));
         check_same(&rules);
         let all = vec![DeviceRule::allow('a', None, None, "rwm")];
         assert_eq!(bpf_program(&all).len(), 8);

@@ -288,7 +288,11 @@ fn enable_controllers(mountpoint: &Path, dir: &Path) {
     for (i, c) in comps.iter().enumerate() {
         let avail = fs::read_to_string(cur.join("cgroup.controllers")).unwrap_or_default();
         let want: Vec<String> = avail.split_whitespace().map(|c| format!("+{c}")).collect();
-        if !want.is_empty() {
+        let has_procs = i > 0 && fs::read_to_string(cur.join("cgroup.procs")).is_ok_and(|t| !t.trim().is_empty());
+        // A level with processes of its own cannot delegate domain controllers (EBUSY), and
+        // enabling only the threaded ones there (cpuset, pids) would make the new child an
+        // invalid domain that nothing can join (EOPNOTSUPP): leave such a level alone.
+        if !want.is_empty() && !has_procs {
             let ctl = cur.join("cgroup.subtree_control");
             if fs::write(&ctl, want.join(" ")).is_err() {
                 for w in &want {
