@@ -444,23 +444,32 @@ fn g10_empty_and_relative_cgroups_path_in_v2_vm() {
         b.config_mut()["linux"]["cgroupsPath"] = json!(path);
         b.save();
         // Straight to the binary: the harness refuses cgroup paths outside /runtime-cli-test.
+        // Output through files, not pipes: the detached init would hold a pipe open.
+        let out_file = ctx.scratch("out");
         let run = |args: &[&str]| {
-            ctx.rt
+            let status = ctx
+                .rt
                 .command()
                 .arg("--root")
                 .arg(ctx.root())
                 .args(args)
                 .stdin(Stdio::null())
-                .output()
-                .expect("run the runtime")
+                .stdout(fs::File::create(&out_file).unwrap())
+                .stderr(fs::File::create(out_file.with_extension("err")).unwrap())
+                .status()
+                .expect("run the runtime");
+            let text = read_or_empty(&out_file) + &read_or_empty(&out_file.with_extension("err"));
+            (status.success(), text)
         };
-        let out = run(&["run", "-d", "--bundle", b.dir_str(), id]);
-        assert!(out.status.success(), "{id}: {out:?}");
-        let st: Value = serde_json::from_slice(&run(&["state", id]).stdout).unwrap();
+        let (ok, text) = run(&["run", "-d", "--bundle", b.dir_str(), id]);
+        assert!(ok, "{id}: {text}");
+        let (ok, text) = run(&["state", id]);
+        assert!(ok, "state {id}: {text}");
+        let st: Value = serde_json::from_str(&text).unwrap();
         let pid = st["pid"].as_i64().unwrap();
         let cgline = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
         assert_eq!(cgline.trim(), format!("0::{want}"), "{id}");
-        assert!(run(&["delete", "--force", id]).status.success());
+        assert!(run(&["delete", "--force", id]).0);
         let dir = Path::new("/sys/fs/cgroup").join(want.trim_start_matches('/'));
         assert!(!dir.exists(), "{} left behind", dir.display());
         let parent = dir.parent().unwrap();
