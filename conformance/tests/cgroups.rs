@@ -554,6 +554,14 @@ fn g12_update_and_events_errors() {
         .assert_fails_with(1, "does not exist");
     ctx.run(&["events", "--stats", "nope"])
         .assert_fails_with(1, "does not exist");
+    // --systemd-cgroup wants `slice:prefix:name`; an absolute path is refused (runc's wording).
+    let sb = ctx.bundle(&["true"]);
+    sb.save();
+    ctx.cmd(&["create", "--bundle", sb.dir_str(), "g12-systemd"])
+        .global(&["--systemd-cgroup"])
+        .run()
+        .assert_fails_with(1, "slice:prefix:name");
+    ctx.assert_no_leftovers("g12-systemd", &sb.cgroups_path(), None);
     let b = ctx.bundle(&["sleep", "100000"]);
     ctx.running(&b, "g12");
     ctx.cmd(&["update", "--resources", "-", "g12"])
