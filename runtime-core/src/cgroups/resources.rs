@@ -88,7 +88,18 @@ enum Target<'a> {
 
 pub(crate) fn write(dir: &Path, file: &str, value: &str) -> Result<()> {
     let p = dir.join(file);
-    fs::write(&p, value).map_err(|e| Error::io("writing cgroup file", &p, e))
+    write_existing(&p, value).map_err(|e| Error::io("writing cgroup file", &p, e))
+}
+
+/// Write a cgroup file that must exist (never create one: a missing file is a missing
+/// controller or kernel feature, reported as such).
+fn write_existing(p: &Path, value: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(p)?
+        .write_all(value.as_bytes())
 }
 
 fn read_u64(dir: &Path, file: &str) -> Option<u64> {
@@ -170,7 +181,7 @@ pub fn apply(l: &Layout, r: &LinuxResources, devices: Option<&[DeviceRule]>) -> 
         keys.sort();
         for (k, v) in keys {
             let p = d.join(k);
-            fs::write(&p, v).map_err(|e| {
+            write_existing(&p, v).map_err(|e| {
                 if e.kind() == std::io::ErrorKind::NotFound {
                     Error::NotSupported(format!(
                         "linux.resources.unified.{k}: {} does not exist (is the controller enabled for this cgroup?)",
@@ -831,5 +842,76 @@ mod flag_tests {
         assert_eq!(r.pids().unwrap().limit(), 5);
         assert!(from_update_flags(&[("cpu-period", "-5")]).is_err());
         assert!(from_update_flags(&[("l3-cache-schema", "x")]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod v2_files {
+    use super::*;
+
+    /// The v2 files written for a v1-style configuration, in a fake cgroup directory.
+    #[test]
+    fn writes_converted_values() {
+        let dir = std::env::temp_dir().join(format!("rc-cg-v2-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        for f in [
+            "memory.max",
+            "memory.swap.max",
+            "memory.low",
+            "cpu.weight",
+            "cpu.max",
+            "cpu.max.burst",
+            "cpuset.cpus",
+            "pids.max",
+            "io.weight",
+            "io.max",
+            "hugetlb.2MB.max",
+            "rdma.max",
+            "memory.high",
+        ] {
+            fs::write(dir.join(f), "").unwrap();
+        }
+        let hs = vec![Hierarchy {
+            mountpoint: PathBuf::from("/"),
+            controllers: vec![],
+            v2: true,
+        }];
+        let l = Layout::new(&hs, std::slice::from_ref(&dir));
+        let r: LinuxResources = serde_json::from_str(
+            r#"{"memory":{"limit":1000,"swap":3000,"reservation":500},
+                "cpu":{"shares":1024,"quota":20000,"period":100000,"burst":5000,"cpus":"0-1"},
+                "pids":{"limit":-1},
+                "blockIO":{"weight":500,"throttleReadBpsDevice":[{"major":8,"minor":0,"rate":1048576}]},
+                "hugepageLimits":[{"pageSize":"2MB","limit":4194304}],
+                "rdma":{"mlx4_0":{"hcaHandles":2,"hcaObjects":2000}},
+                "unified":{"memory.high":"900"}}"#,
+        )
+        .unwrap();
+        apply(&l, &r, None).unwrap();
+        let read = |f: &str| fs::read_to_string(dir.join(f)).unwrap();
+        assert_eq!(read("memory.max"), "1000");
+        assert_eq!(read("memory.swap.max"), "2000");
+        assert_eq!(read("memory.low"), "500");
+        assert_eq!(read("cpu.weight"), "39");
+        assert_eq!(read("cpu.max"), "20000 100000");
+        assert_eq!(read("cpu.max.burst"), "5000");
+        assert_eq!(read("cpuset.cpus"), "0-1");
+        assert_eq!(read("pids.max"), "max");
+        assert_eq!(read("io.weight"), "4950");
+        assert_eq!(read("io.max"), "8:0 rbps=1048576");
+        assert_eq!(read("hugetlb.2MB.max"), "4194304");
+        assert_eq!(read("rdma.max"), "mlx4_0 hca_handle=2 hca_object=2000");
+        assert_eq!(read("memory.high"), "900");
+        // v1-only fields are refused on v2, naming the field.
+        let bad: LinuxResources = serde_json::from_str(r#"{"memory":{"swappiness":10}}"#).unwrap();
+        let e = apply(&l, &bad, None).unwrap_err().to_string();
+        assert!(e.contains("memory.swappiness"), "{e}");
+        let bad: LinuxResources = serde_json::from_str(r#"{"network":{"classID":1}}"#).unwrap();
+        assert!(apply(&l, &bad, None).is_err());
+        // A file the kernel does not have is an error naming it.
+        let bad: LinuxResources = serde_json::from_str(r#"{"unified":{"nope.max":"1"}}"#).unwrap();
+        let e = apply(&l, &bad, None).unwrap_err().to_string();
+        assert!(e.contains("nope.max"), "{e}");
+        fs::remove_dir_all(&dir).unwrap();
     }
 }
