@@ -595,6 +595,10 @@ pub fn merge_for_update(prev: Option<&LinuxResources>, new: &LinuxResources) -> 
         if m.swap().is_some() && m.limit().is_none() {
             m.set_limit(pm.limit());
         }
+        // memory.swap.max is derived from both values: recompute it for a new limit alone.
+        if m.limit().is_some() && m.swap().is_none() && pm.swap().is_some_and(|s| s > 0) {
+            m.set_swap(pm.swap());
+        }
         eff.set_memory(Some(m));
     }
     eff
@@ -714,6 +718,11 @@ mod tests {
         let eff = merge_for_update(Some(&prev), &new);
         assert_eq!(eff.cpu().as_ref().unwrap().period(), Some(100000));
         assert_eq!(eff.memory().unwrap().limit(), Some(100));
+        let limit_only: LinuxResources = serde_json::from_str(r#"{"memory":{"limit":150}}"#).unwrap();
+        assert_eq!(
+            merge_for_update(Some(&prev), &limit_only).memory().unwrap().swap(),
+            Some(200)
+        );
         let all = merged(Some(&prev), &new);
         assert_eq!(all.pids().unwrap().limit(), 20);
         assert_eq!(all.cpu().as_ref().unwrap().quota(), Some(50000));
