@@ -8,7 +8,7 @@
 # host; only the executables run in the VM. TEST-ARGS go to every test executable (libtest
 # arguments, e.g. a name filter); default --test-threads=2.
 #
-# Environment: RUNTIME_CLI_BIN (default: target/release/runtime-cli, built if needed),
+# Environment: RUNTIME_CLI_BIN (default: cargo's release build of runtime-cli, built if needed),
 # RUNTIME_CLI_VM_TIMEOUT (seconds for the whole VM run, default 1800), CI.
 # Exit status: 0 when every target passed and no test cgroup was left behind in the VM.
 set -euo pipefail
@@ -76,8 +76,8 @@ for t in "${targets[@]}"; do
 done
 
 if [ -z "${RUNTIME_CLI_BIN:-}" ]; then
-  cargo build --locked --release -p runtime-cli
-  RUNTIME_CLI_BIN="$top/target/release/runtime-cli"
+  RUNTIME_CLI_BIN=$(cargo build --locked --release -p runtime-cli --message-format=json-render-diagnostics \
+    | jq -r 'select(.reason == "compiler-artifact" and .target.name == "runtime-cli" and .executable != null) | .executable')
 fi
 [ -x "$RUNTIME_CLI_BIN" ] || { echo "test-cgroups-v2.sh: RUNTIME_CLI_BIN=$RUNTIME_CLI_BIN is not executable" >&2; exit 1; }
 RUNTIME_CLI_BIN=$(realpath "$RUNTIME_CLI_BIN")
@@ -87,7 +87,7 @@ esac
 
 # Build the test executables and read their paths from cargo's JSON messages.
 pairs=()
-json=$(cargo test --locked -p conformance --no-run --message-format=json "${args[@]}")
+json=$(cargo test --locked -p conformance --no-run --message-format=json-render-diagnostics "${args[@]}")
 for t in "${targets[@]}"; do
   exe=$(jq -r --arg t "$t" 'select(.reason == "compiler-artifact" and .target.kind == ["test"] and .target.name == $t) | .executable' <<<"$json" | tail -n 1)
   [ -n "$exe" ] && [ -x "$exe" ] || { echo "test-cgroups-v2.sh: no executable for test target $t in cargo's output" >&2; exit 1; }
