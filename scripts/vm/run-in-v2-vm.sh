@@ -268,7 +268,12 @@ if [ ! -s "$initrd" ]; then
 fi
 
 # ------------------------------------------------------------------ this run
+# control directories of runs that were killed before they could clean up
+for d in /run/runtime-cli-vm.*; do
+  [ -f "$d/owner" ] && ! kill -0 "$(cat "$d/owner")" 2>/dev/null && rm -rf "$d"
+done
 ctl=$(mktemp -d /run/runtime-cli-vm.XXXXXX)
+echo $$ >"$ctl/owner"
 qpid=
 tails=()
 cleanup() {
@@ -336,7 +341,9 @@ append+=" systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all apparmor=1 securit
 
 t0=$(date +%s.%N)
 # /dev/kvm on these machines is a paravirtual KVM that cannot boot a stock kernel: TCG.
-timeout -k 5 "$timeout_s" "$qemu" -M pc -nodefaults -no-user-config -display none -no-reboot \
+# If this script dies without running its cleanup (SIGKILL), the parent-death signal stops
+# timeout, which stops QEMU.
+setpriv --pdeathsig TERM -- timeout -k 5 "$timeout_s" "$qemu" -M pc -nodefaults -no-user-config -display none -no-reboot \
   -bios "$qboot" -accel tcg,thread=multi,tb-size=256 -cpu max -smp "$cpus" -m "$mem" \
   -kernel "$boot_kernel" -initrd "$initrd" -append "$append" \
   -serial "file:$ctl/console" -device virtio-rng-pci "${shares[@]}" \

@@ -9,7 +9,8 @@
 # arguments, e.g. a name filter); default --test-threads=2.
 #
 # Environment: RUNTIME_CLI_BIN (default: cargo's release build of runtime-cli, built if needed),
-# RUNTIME_CLI_VM_TIMEOUT (seconds for the whole VM run, default 1800), CI.
+# RUNTIME_CLI_VM_TIMEOUT (seconds for the whole VM run, default 900),
+# RUNTIME_CLI_VM_TARGET_TIMEOUT (seconds for one target in the VM, default 600), CI.
 # Exit status: 0 when every target passed and no test cgroup was left behind in the VM.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -32,7 +33,8 @@ if [ "${1:-}" = --inside ]; then
     echo "-- ${names[$i]} (in the cgroup v2 VM)"
     t0=$(date +%s)
     rc=0
-    "${exes[$i]}" "$@" || rc=$?
+    timeout -k 10 "${RUNTIME_CLI_VM_TARGET_TIMEOUT:-600}" "${exes[$i]}" "$@" || rc=$?
+    [ "$rc" = 124 ] && echo "-- ${names[$i]}: timed out after ${RUNTIME_CLI_VM_TARGET_TIMEOUT:-600} s"
     echo "-- ${names[$i]}: exit $rc, $(($(date +%s) - t0)) s"
     [ "$rc" = 0 ] || failed+=("${names[$i]}")
   done
@@ -96,5 +98,5 @@ done
 
 echo "running ${targets[*]} in the cgroup v2 VM with RUNTIME=runtime-cli RUNTIME_CLI_BIN=$RUNTIME_CLI_BIN"
 RUNTIME=runtime-cli RUNTIME_CLI_BIN="$RUNTIME_CLI_BIN" RUNTIME_CLI_VM_TIMING=1 \
-  "$here/run-in-v2-vm.sh" --timeout "${RUNTIME_CLI_VM_TIMEOUT:-1800}" -- \
+  "$here/run-in-v2-vm.sh" --timeout "${RUNTIME_CLI_VM_TIMEOUT:-900}" -- \
   "$here/test-cgroups-v2.sh" --inside "$top/conformance" "${pairs[@]}" -- "${test_args[@]}"
