@@ -126,6 +126,7 @@ fn create_options(sm: &ArgMatches) -> Result<CreateOptions, String> {
         no_pivot: sm.get_flag("no-pivot"),
         no_new_keyring: sm.get_flag("no-new-keyring"),
         preserve_fds: sm.get_one::<u32>("preserve-fds").copied().unwrap_or(0),
+        stdio: None,
     })
 }
 
@@ -333,6 +334,7 @@ fn exec(rt: &Runtime, sm: &ArgMatches) -> Result<Outcome, Error> {
         console_socket: sm.get_one::<String>("console-socket").map(PathBuf::from),
         preserve_fds,
         ignore_paused: sm.get_flag("ignore-paused"),
+        stdio: None,
         source,
     };
     Ok(match rt.exec(&id, opts)? {

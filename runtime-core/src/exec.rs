@@ -28,6 +28,8 @@ pub struct ExecOptions {
     pub console_socket: Option<PathBuf>,
     pub preserve_fds: u32,
     pub ignore_paused: bool,
+    /// Descriptors that become the process's stdin, stdout and stderr instead of the caller's.
+    pub stdio: Option<crate::container::StdioFds>,
     /// Where the process came from, for error messages (`--process` file or config.json).
     pub source: PathBuf,
 }
@@ -231,6 +233,7 @@ impl crate::Runtime {
             }
             _ => {}
         }
+        crate::container::check_stdio(&opts.stdio, terminal)?;
         for (field, v) in [
             ("apparmorProfile", p.apparmor_profile()),
             ("selinuxLabel", p.selinux_label()),
@@ -261,7 +264,7 @@ impl crate::Runtime {
             Some(path) => Some(crate::container::connect_console(path)?),
             None => None,
         };
-        let pid = spawn_exec(&plan, &st.cgroup, console)?;
+        let pid = spawn_exec(&plan, &st.cgroup, console, opts.stdio.as_deref())?;
         if opts.detach {
             if let Some(pf) = &opts.pid_file {
                 if let Err(e) = crate::container::write_pid_file(pf, pid) {
@@ -279,14 +282,20 @@ impl crate::Runtime {
     }
 }
 
-fn spawn_exec(plan: &ExecPlan, cg: &crate::cgroups::CgroupSet, console: Option<OwnedFd>) -> Result<Pid> {
+fn spawn_exec(
+    plan: &ExecPlan,
+    cg: &crate::cgroups::CgroupSet,
+    console: Option<OwnedFd>,
+    stdio: Option<&[OwnedFd; 3]>,
+) -> Result<Pid> {
     use nix::sys::socket::{AddressFamily, SockFlag, SockType};
     let (parent_sock, child_sock) =
         nix::sys::socket::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
             .map_err(|e| Error::sys("socketpair", e))?;
     let sock = child_sock.as_fd();
     let con = console.as_ref().map(|c| c.as_fd());
-    let first = crate::sys::spawn(0, libc::SIGCHLD, || crate::init::exec_child(plan, sock, con))
+    let stdio = stdio.map(|[a, b, c]| [a.as_fd(), b.as_fd(), c.as_fd()]);
+    let first = crate::sys::spawn(0, libc::SIGCHLD, || crate::init::exec_child(plan, sock, con, stdio))
         .map_err(|e| Error::sys("clone3", e))?;
     drop(child_sock);
     drop(console);

@@ -26,6 +26,8 @@ pub(crate) struct ChildFds<'a> {
     pub fifo: BorrowedFd<'a>,
     /// The caller's console socket, connected, when the process has a terminal.
     pub console: Option<BorrowedFd<'a>>,
+    /// Descriptors to make the process's stdin, stdout and stderr.
+    pub stdio: Option<[BorrowedFd<'a>; 3]>,
 }
 
 pub(crate) fn send(sock: BorrowedFd<'_>, msg: ChildMsg) {
@@ -172,7 +174,7 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
         return Err(child_err!(Stage::Mount, Errno::EINVAL, "a mount namespace is required"));
     }
     let p = &plan.process;
-    let exe = prepare_process(p)?;
+    let exe = prepare_process(p, fds.stdio)?;
 
     send(fds.sock, ChildMsg::Ready);
     sys::install_exit_handlers();
@@ -321,7 +323,12 @@ fn find_executable(p: &ProcessPlan) -> Result<&std::ffi::CStr, ChildError> {
 
 /// Entry point of the `exec` intermediate: join the container's namespaces (user first,
 /// pid and time last: they apply to children), then clone the process with CLONE_PARENT.
-pub(crate) fn exec_child(plan: &crate::exec::ExecPlan, sock: BorrowedFd<'_>, console: Option<BorrowedFd<'_>>) -> i32 {
+pub(crate) fn exec_child(
+    plan: &crate::exec::ExecPlan,
+    sock: BorrowedFd<'_>,
+    console: Option<BorrowedFd<'_>>,
+    stdio: Option<[BorrowedFd<'_>; 3]>,
+) -> i32 {
     let r = (|| -> Result<i32, ChildError> {
         for j in plan.join.iter().filter(|j| j.flag == CloneFlags::CLONE_NEWUSER) {
             nix::sched::setns(&j.fd, j.flag).map_err(|e| child_err!(Stage::JoinNamespace, e, "{}", j.path))?;
@@ -331,7 +338,7 @@ pub(crate) fn exec_child(plan: &crate::exec::ExecPlan, sock: BorrowedFd<'_>, con
             nix::sched::setns(&j.fd, j.flag).map_err(|e| child_err!(Stage::JoinNamespace, e, "{}", j.path))?;
         }
         let spawned = sys::spawn(libc::CLONE_PARENT as u64, 0, || {
-            match exec_process(plan, sock, console) {
+            match exec_process(plan, sock, console, stdio) {
                 Ok(never) => match never {},
                 Err(e) => report(sock, e),
             }
@@ -353,6 +360,7 @@ fn exec_process(
     plan: &crate::exec::ExecPlan,
     sock: BorrowedFd<'_>,
     console: Option<BorrowedFd<'_>>,
+    stdio: Option<[BorrowedFd<'_>; 3]>,
 ) -> Result<Infallible, ChildError> {
     let p = &plan.process;
     wait_go(sock)?;
@@ -361,15 +369,26 @@ fn exec_process(
         let slave = crate::rootfs::exec_console(size, console)?;
         crate::rootfs::use_console(&slave, p.uid, p.gid)?;
     }
-    let exe = prepare_process(p)?;
+    let exe = prepare_process(p, stdio)?;
     send(sock, ChildMsg::Ready);
     exec_prepared(p, exe)
 }
 
-/// The steps shared by the init and exec'd processes before exec: rlimits, cwd (tried as
-/// root first: the runtime may reach what the user cannot, then again as the user),
-/// credentials and seccomp, the executable's lookup, the umask.
-fn prepare_process(p: &ProcessPlan) -> Result<&std::ffi::CStr, ChildError> {
+/// The steps shared by the init and exec'd processes before exec: the caller's stdio
+/// descriptors (before the credentials change, so that their owner is fixed up as for
+/// inherited stdio), rlimits, cwd (tried as root first: the runtime may reach what the user
+/// cannot, then again as the user), credentials and seccomp, the executable's lookup, the umask.
+fn prepare_process<'p>(
+    p: &'p ProcessPlan,
+    stdio: Option<[BorrowedFd<'_>; 3]>,
+) -> Result<&'p std::ffi::CStr, ChildError> {
+    if let Some(fds) = stdio {
+        // The parent dup'd these with F_DUPFD_CLOEXEC, so they are >= 3 and dup2 cannot
+        // overwrite one with another.
+        for (target, fd) in (0..).zip(fds) {
+            sys::dup_to_stdio(fd, target).map_err(|e| child_err!(Stage::Exec, e, "dup2 onto fd {target}"))?;
+        }
+    }
     for &(res, soft, hard) in &p.rlimits {
         setrlimit(res, soft, hard).map_err(|e| child_err!(Stage::Rlimit, e, "resource {res}"))?;
     }
