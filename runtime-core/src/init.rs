@@ -95,8 +95,8 @@ fn join_namespaces(plan: &LaunchPlan, only: Option<CloneFlags>) -> Result<(), Ch
 fn become_ns_root() -> Result<(), ChildError> {
     let root_g = Gid::from_raw(0);
     let root_u = Uid::from_raw(0);
-    nix::unistd::setresgid(root_g, root_g, root_g).map_err(|e| child_err!(Stage::SetIds, e, "setresgid(0)"))?;
-    nix::unistd::setresuid(root_u, root_u, root_u).map_err(|e| child_err!(Stage::SetIds, e, "setresuid(0)"))
+    sys::setresgid(root_g).map_err(|e| child_err!(Stage::SetIds, e, "setresgid(0)"))?;
+    sys::setresuid(root_u).map_err(|e| child_err!(Stage::SetIds, e, "setresuid(0)"))
 }
 
 /// Two-stage spawn, first stage: join namespaces (the user namespace first), create the user
@@ -243,7 +243,7 @@ fn set_credentials(p: &ProcessPlan) -> Result<(), ChildError> {
         }
     }
     nix::sys::prctl::set_keepcaps(true).map_err(|e| child_err!(Stage::User, e, "PR_SET_KEEPCAPS"))?;
-    match nix::unistd::setgroups(&p.additional_gids) {
+    match sys::setgroups(&p.additional_gids) {
         Ok(()) => {}
         // setgroups is denied in a user namespace whose gid map was written without it.
         Err(Errno::EPERM) if p.additional_gids.is_empty() => {}
@@ -251,9 +251,9 @@ fn set_credentials(p: &ProcessPlan) -> Result<(), ChildError> {
     }
     fix_stdio_owner(p.uid);
     let g = Gid::from_raw(p.gid);
-    nix::unistd::setresgid(g, g, g).map_err(|e| child_err!(Stage::User, e, "setresgid({})", p.gid))?;
+    sys::setresgid(g).map_err(|e| child_err!(Stage::User, e, "setresgid({})", p.gid))?;
     let u = Uid::from_raw(p.uid);
-    nix::unistd::setresuid(u, u, u).map_err(|e| child_err!(Stage::User, e, "setresuid({})", p.uid))?;
+    sys::setresuid(u).map_err(|e| child_err!(Stage::User, e, "setresuid({})", p.uid))?;
     sys::capset(p.caps).map_err(|e| child_err!(Stage::Capabilities, e, "capset"))?;
     sys::ambient_clear().map_err(|e| child_err!(Stage::Capabilities, e, "clearing ambient set"))?;
     for cap in 0..=p.cap_last.min(63) {
