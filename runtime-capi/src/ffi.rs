@@ -808,3 +808,39 @@ pub unsafe extern "C" fn runtime_resume(
         Ok(c.rt.resume(id)?)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_internal_error() {
+        let mut err: *mut runtime_error = std::ptr::null_mut();
+        let code = entry(None, &mut err, || panic!("boom"));
+        assert_eq!(code, runtime_code::RUNTIME_ERR_INTERNAL);
+        assert!(!err.is_null());
+        // SAFETY: `err` was just set by `entry` and is freed once below.
+        unsafe {
+            assert_eq!(runtime_error_code(err), runtime_code::RUNTIME_ERR_INTERNAL);
+            let msg = CStr::from_ptr(runtime_error_message(err)).to_str().unwrap();
+            assert_eq!(msg, "internal error: boom");
+            runtime_error_free(err);
+        }
+    }
+
+    #[test]
+    fn library_errors_keep_their_kind_and_message() {
+        let mut err: *mut runtime_error = std::ptr::null_mut();
+        let code = entry(None, &mut err, || Err(Error::NotExist("x".into()).into()));
+        assert_eq!(code, runtime_code::RUNTIME_ERR_NOT_FOUND);
+        // SAFETY: `err` was just set by `entry` and is freed once below.
+        unsafe {
+            let msg = CStr::from_ptr(runtime_error_message(err)).to_str().unwrap();
+            assert_eq!(msg, "container does not exist");
+            runtime_error_free(err);
+        }
+        // A NULL error pointer only gets the code.
+        let code = entry(None, std::ptr::null_mut(), || Err(invalid("bad")));
+        assert_eq!(code, runtime_code::RUNTIME_ERR_INVALID_ARGUMENT);
+    }
+}

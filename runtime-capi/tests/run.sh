@@ -68,7 +68,7 @@ passed=$((passed + 1))
 
 echo "-- Go package (go test) and Go example"
 export GOFLAGS=-mod=mod GOCACHE="$work/gocache" GOPATH="$work/gopath" GO111MODULE=on GOPROXY=off
-(cd "$capi/go" && go vet ./...)
+(cd "$capi/go" && go vet ./... && test -z "$(gofmt -l .)")
 (cd "$capi/go" && "$guard" env RUNTIME_TEST_BUNDLES="$b" RUNTIME_TEST_ROOT="$work/state-go" go test -count=1 -v ./... 2>&1 | tee "$work/go.out")
 grep -q '^ok' "$work/go.out"
 passed=$((passed + 1))

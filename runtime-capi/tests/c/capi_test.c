@@ -371,6 +371,68 @@ static void test_threads(runtime_context *ctx) {
   runtime_string_free(json);
 }
 
+/* Calls on one container from many threads serialize: one start wins, the rest see the
+ * container running; concurrent forced deletes all succeed and leave nothing. */
+struct same {
+  runtime_context *ctx;
+  int op; /* 0 start, 1 delete --force */
+  runtime_code rc;
+  char msg[256];
+};
+
+static void *same_main(void *arg) {
+  struct same *s = arg;
+  runtime_error *err = NULL;
+  s->rc = s->op == 0 ? runtime_start(s->ctx, "capi-same", &err) : runtime_delete(s->ctx, "capi-same", true, &err);
+  snprintf(s->msg, sizeof s->msg, "%s", runtime_error_message(err));
+  runtime_error_free(err);
+  return NULL;
+}
+
+static void test_same_container(runtime_context *ctx) {
+  runtime_error *err = NULL;
+  char *bundle = path("sleep");
+  runtime_create_options o = {0};
+  o.bundle = bundle;
+  runtime_process p = {0, -1};
+  EXPECT_OK(runtime_create(ctx, "capi-same", &o, &p, &err), "create for concurrent calls");
+  for (int op = 0; op < 2; op++) {
+    pthread_t t[THREADS];
+    struct same s[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+      s[i] = (struct same){ctx, op, -1, ""};
+      if (pthread_create(&t[i], NULL, same_main, &s[i]) != 0) abort();
+    }
+    int ok = 0, running = 0;
+    for (int i = 0; i < THREADS; i++) {
+      pthread_join(t[i], NULL);
+      ok += s[i].rc == RUNTIME_OK;
+      running += s[i].rc == RUNTIME_ERR_INVALID_STATE &&
+                 strstr(s[i].msg, "cannot start an already running container") != NULL;
+    }
+    if (op == 0)
+      check(ok == 1 && running == THREADS - 1, "8 concurrent starts: one starts, 7 see it running", NULL);
+    else
+      check(ok == THREADS, "8 concurrent forced deletes all succeed", NULL);
+  }
+  check(p.pid > 0 && reap(p.pid) == 128 + SIGKILL, "init killed by the forced delete", NULL);
+  if (p.pidfd >= 0) close(p.pidfd);
+  check(status_of(ctx, "capi-same") == (runtime_status)-1, "nothing left after concurrent deletes", NULL);
+  free(bundle);
+}
+
+/* The library keeps no global state: a forked child can use the parent's context. */
+static void test_fork(runtime_context *ctx) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    char *json = NULL;
+    runtime_code rc = runtime_list_json(ctx, &json, NULL);
+    runtime_code rc2 = runtime_state_json(ctx, "capi-nope", &json, NULL);
+    _exit(rc == RUNTIME_OK && rc2 == RUNTIME_ERR_NOT_FOUND ? 0 : 1);
+  }
+  check(pid > 0 && reap(pid) == 0, "calls from a forked child", NULL);
+}
+
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: %s STATE_ROOT BUNDLES_DIR\n", argv[0]);
@@ -387,6 +449,8 @@ int main(int argc, char **argv) {
   test_lifecycle(ctx);
   test_run_and_stdio(ctx);
   test_threads(ctx);
+  test_same_container(ctx);
+  test_fork(ctx);
   runtime_context_free(ctx);
   printf("%d passed, %d failed: C API\n", passed, failed);
   return failed ? 1 : 0;
