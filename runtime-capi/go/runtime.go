@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime"
 	"syscall"
 	"unsafe"
 )
@@ -188,12 +189,12 @@ func (s Stdio) fill(use *C.bool, fds *[3]C.int32_t) error {
 	return nil
 }
 
+// keepAlive keeps the files (and so their descriptors) from being finalized before the C
+// call that uses the raw descriptors returns.
 func (s Stdio) keepAlive() {
-	for _, f := range []*os.File{s.Stdin, s.Stdout, s.Stderr} {
-		if f != nil {
-			_ = f.Fd()
-		}
-	}
+	runtime.KeepAlive(s.Stdin)
+	runtime.KeepAlive(s.Stdout)
+	runtime.KeepAlive(s.Stderr)
 }
 
 // CreateOptions are the options of Create and Run.
