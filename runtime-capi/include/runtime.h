@@ -33,7 +33,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-// `runtime_context_options.rootless`: decide from the caller's uid.
+// `runtime_context_options.rootless`: rootless when the caller is not root (the default).
+// Rootless mode (runc's `--rootless`) skips cgroups that cannot be created when the
+// config sets no resource limits.
 #define RUNTIME_ROOTLESS_AUTO 0
 
 // `runtime_context_options.rootless`: rootless.

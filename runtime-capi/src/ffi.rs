@@ -52,7 +52,9 @@ pub enum runtime_status {
     RUNTIME_STATUS_STOPPED = 3,
 }
 
-/// `runtime_context_options.rootless`: decide from the caller's uid.
+/// `runtime_context_options.rootless`: rootless when the caller is not root (the default).
+/// Rootless mode (runc's `--rootless`) skips cgroups that cannot be created when the
+/// config sets no resource limits.
 pub const RUNTIME_ROOTLESS_AUTO: i32 = 0;
 /// `runtime_context_options.rootless`: rootless.
 pub const RUNTIME_ROOTLESS_TRUE: i32 = 1;
@@ -315,6 +317,9 @@ unsafe fn create_options(opts: *const runtime_create_options) -> Res<CreateOptio
         no_pivot: o.no_pivot,
         no_new_keyring: o.no_new_keyring,
         preserve_fds: o.preserve_fds,
+        // Socket activation is the CLI's business (its own LISTEN_FDS); an embedder passes
+        // such fds with preserve_fds.
+        listen_fds: 0,
         stdio: dup_stdio(o.use_stdio, o.stdio)?,
     })
 }
@@ -428,7 +433,13 @@ pub unsafe extern "C" fn runtime_context_new(
                 )));
             }
         }
-        let rt = Runtime::new(root)?;
+        let mut rt = Runtime::new(root)?;
+        // SAFETY: contract.
+        match unsafe { opts.as_ref() }.map(|o| o.rootless) {
+            Some(RUNTIME_ROOTLESS_TRUE) => rt.set_rootless(true),
+            Some(RUNTIME_ROOTLESS_FALSE) => rt.set_rootless(false),
+            _ => {}
+        }
         let ctx = Box::new(runtime_context {
             rt,
             log_file: log_file.clone(),
