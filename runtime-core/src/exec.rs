@@ -28,6 +28,8 @@ pub struct ExecOptions {
     pub console_socket: Option<PathBuf>,
     pub preserve_fds: u32,
     pub ignore_paused: bool,
+    /// Descriptors that become the process's stdin, stdout and stderr instead of the caller's.
+    pub stdio: Option<crate::container::StdioFds>,
     /// Where the process came from, for error messages (`--process` file or config.json).
     pub source: PathBuf,
 }
@@ -226,6 +228,7 @@ impl crate::Runtime {
             }
             _ => {}
         }
+        crate::container::check_stdio(&opts.stdio, terminal)?;
         for (field, v) in [
             ("apparmorProfile", p.apparmor_profile()),
             ("selinuxLabel", p.selinux_label()),
@@ -263,7 +266,7 @@ impl crate::Runtime {
             }
             None => None,
         };
-        let pid = spawn_exec(&plan, &st.cgroup, console)?;
+        let pid = spawn_exec(&plan, &st.cgroup, console, opts.stdio.as_deref())?;
         let master = match proxy.as_ref().map(|s| crate::ttyproxy::receive_master(s.as_fd())) {
             Some(Err(e)) => {
                 let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
@@ -294,14 +297,20 @@ impl crate::Runtime {
     }
 }
 
-fn spawn_exec(plan: &ExecPlan, cg: &crate::cgroups::CgroupSet, console: Option<OwnedFd>) -> Result<Pid> {
+fn spawn_exec(
+    plan: &ExecPlan,
+    cg: &crate::cgroups::CgroupSet,
+    console: Option<OwnedFd>,
+    stdio: Option<&[OwnedFd; 3]>,
+) -> Result<Pid> {
     use nix::sys::socket::{AddressFamily, SockFlag, SockType};
     let (parent_sock, child_sock) =
         nix::sys::socket::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
             .map_err(|e| Error::sys("socketpair", e))?;
     let sock = child_sock.as_fd();
     let con = console.as_ref().map(|c| c.as_fd());
-    let first = crate::sys::spawn(0, libc::SIGCHLD, || crate::init::exec_child(plan, sock, con))
+    let stdio = stdio.map(|[a, b, c]| [a.as_fd(), b.as_fd(), c.as_fd()]);
+    let first = crate::sys::spawn(0, libc::SIGCHLD, || crate::init::exec_child(plan, sock, con, stdio))
         .map_err(|e| Error::sys("clone3", e))?;
     drop(child_sock);
     drop(console);
