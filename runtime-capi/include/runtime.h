@@ -318,6 +318,34 @@ runtime_code runtime_exec(const runtime_context *ctx,
 // Pointers are valid or NULL where allowed.
 runtime_code runtime_pause(const runtime_context *ctx, const char *id, runtime_error **err);
 
+// Change the resource limits of a running container: `resources_json` is a
+// `linux.resources` object (what `runtime-cli update --resources` reads, as dockerd sends
+// it); fields that are absent keep their values.
+//
+// # Safety
+// Pointers are valid or NULL where allowed.
+runtime_code runtime_update(const runtime_context *ctx,
+                            const char *id,
+                            const char *resources_json,
+                            runtime_error **err);
+
+// The container's cgroup statistics as JSON (the `data` object of `runtime-cli events
+// --stats`); free `*json` with `runtime_string_free`.
+//
+// # Safety
+// Pointers are valid or NULL where allowed.
+runtime_code runtime_stats_json(const runtime_context *ctx,
+                                const char *id,
+                                char **json,
+                                runtime_error **err);
+
+// The runtime-spec features document (`runtime-cli features`) as JSON; free `*json` with
+// `runtime_string_free`.
+//
+// # Safety
+// Pointers are valid or NULL where allowed.
+runtime_code runtime_features_json(char **json, runtime_error **err);
+
 // Thaw a paused container.
 //
 // # Safety

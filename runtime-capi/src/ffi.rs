@@ -809,6 +809,71 @@ pub unsafe extern "C" fn runtime_pause(
     })
 }
 
+/// Change the resource limits of a running container: `resources_json` is a
+/// `linux.resources` object (what `runtime-cli update --resources` reads, as dockerd sends
+/// it); fields that are absent keep their values.
+///
+/// # Safety
+/// Pointers are valid or NULL where allowed.
+#[no_mangle]
+pub unsafe extern "C" fn runtime_update(
+    ctx: *const runtime_context,
+    id: *const c_char,
+    resources_json: *const c_char,
+    err: *mut *mut runtime_error,
+) -> runtime_code {
+    // SAFETY: contract.
+    entry(unsafe { ctx_log(ctx) }, err, || {
+        // SAFETY: contract.
+        let (c, id, json) = unsafe {
+            (
+                ctx_ref(ctx)?,
+                str_arg(id, "id")?,
+                str_arg(resources_json, "resources_json")?,
+            )
+        };
+        let r: oci_spec::runtime::LinuxResources =
+            serde_json::from_str(json).map_err(|e| invalid(format!("resources_json: {e}")))?;
+        Ok(c.rt.update(id, &r)?)
+    })
+}
+
+/// The container's cgroup statistics as JSON (the `data` object of `runtime-cli events
+/// --stats`); free `*json` with `runtime_string_free`.
+///
+/// # Safety
+/// Pointers are valid or NULL where allowed.
+#[no_mangle]
+pub unsafe extern "C" fn runtime_stats_json(
+    ctx: *const runtime_context,
+    id: *const c_char,
+    json: *mut *mut c_char,
+    err: *mut *mut runtime_error,
+) -> runtime_code {
+    // SAFETY: contract.
+    entry(unsafe { ctx_log(ctx) }, err, || {
+        check_out(json, "json")?;
+        // SAFETY: contract.
+        let (c, id) = unsafe { (ctx_ref(ctx)?, str_arg(id, "id")?) };
+        let s = c.rt.stats(id)?;
+        string_out(json, serde_json::to_string(&s).map_err(|e| invalid(e.to_string()))?)
+    })
+}
+
+/// The runtime-spec features document (`runtime-cli features`) as JSON; free `*json` with
+/// `runtime_string_free`.
+///
+/// # Safety
+/// Pointers are valid or NULL where allowed.
+#[no_mangle]
+pub unsafe extern "C" fn runtime_features_json(json: *mut *mut c_char, err: *mut *mut runtime_error) -> runtime_code {
+    entry(None, err, || {
+        check_out(json, "json")?;
+        let doc = runtime_core::features::document();
+        string_out(json, serde_json::to_string(&doc).map_err(|e| invalid(e.to_string()))?)
+    })
+}
+
 /// Thaw a paused container.
 ///
 /// # Safety

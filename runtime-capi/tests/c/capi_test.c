@@ -172,6 +172,19 @@ static void test_lifecycle(runtime_context *ctx) {
   EXPECT_OK(runtime_resume(ctx, id, &err), "resume");
   check(status_of(ctx, id) == RUNTIME_STATUS_RUNNING, "status running after resume", NULL);
 
+  /* update, stats, features */
+  EXPECT_OK(runtime_update(ctx, id, "{\"pids\": {\"limit\": 77}}", &err), "update pids.limit");
+  EXPECT_OK(runtime_stats_json(ctx, id, &json, &err), "stats");
+  check(json && strstr(json, "\"pids\"") && strstr(json, "\"limit\":77"), "stats show the updated pids limit", json);
+  runtime_string_free(json), json = NULL;
+  EXPECT_ERR(runtime_update(ctx, id, "{\"pids\": 5}", &err), RUNTIME_ERR_INVALID_ARGUMENT, "resources_json",
+             "update with malformed JSON");
+  EXPECT_ERR(runtime_stats_json(ctx, "capi-nope", &json, &err), RUNTIME_ERR_NOT_FOUND, "container does not exist",
+             "stats of an unknown id");
+  EXPECT_OK(runtime_features_json(&json, &err), "features");
+  check(json && strstr(json, "\"ociVersionMax\"") && strstr(json, "createContainer"), "features json", json);
+  runtime_string_free(json), json = NULL;
+
   EXPECT_OK(runtime_list_json(ctx, &json, &err), "list");
   check(json && strstr(json, "\"id\":\"capi-life\"") && json[0] == '[', "list json content", json);
   runtime_string_free(json), json = NULL;
