@@ -465,3 +465,44 @@ func (c *Context) ExecJSON(id string, process []byte, opts *ExecOptions) (*Proce
 	}
 	return newProcess(p), nil
 }
+
+// Update changes the resource limits of container id: resources is a linux.resources
+// object as JSON (absent fields keep their values).
+func (c *Context) Update(id string, resources []byte) error {
+	cid, cjs := C.CString(id), C.CString(string(resources))
+	defer free(cid)
+	defer free(cjs)
+	var cerr *C.runtime_error
+	return check("update", id, C.runtime_update(c.c, cid, cjs, &cerr), cerr)
+}
+
+// Stats returns the cgroup statistics of container id, decoded from the library's JSON
+// (the data object of `runtime-cli events --stats`).
+func (c *Context) Stats(id string) (map[string]any, error) {
+	cid := C.CString(id)
+	defer free(cid)
+	var js *C.char
+	var cerr *C.runtime_error
+	if err := check("stats", id, C.runtime_stats_json(c.c, cid, &js, &cerr), cerr); err != nil {
+		return nil, err
+	}
+	var st map[string]any
+	if err := json.Unmarshal([]byte(takeString(js)), &st); err != nil {
+		return nil, fmt.Errorf("stats %s: %w", id, err)
+	}
+	return st, nil
+}
+
+// Features returns the runtime-spec features document of the library.
+func Features() (map[string]any, error) {
+	var js *C.char
+	var cerr *C.runtime_error
+	if err := check("features", "", C.runtime_features_json(&js, &cerr), cerr); err != nil {
+		return nil, err
+	}
+	var f map[string]any
+	if err := json.Unmarshal([]byte(takeString(js)), &f); err != nil {
+		return nil, fmt.Errorf("features: %w", err)
+	}
+	return f, nil
+}

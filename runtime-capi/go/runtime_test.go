@@ -105,6 +105,17 @@ func TestLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantErr(t, ctx.Resume(id), ErrInvalidState, "container not paused")
+	if err := ctx.Update(id, []byte(`{"pids": {"limit": 55}}`)); err != nil {
+		t.Fatal(err)
+	}
+	stats, err := ctx.Stats(id)
+	if pids, _ := stats["pids"].(map[string]any); err != nil || pids["limit"] != float64(55) {
+		t.Errorf("stats after update: %v, %v", stats, err)
+	}
+	wantErr(t, ctx.Update(id, []byte(`{"pids": 5}`)), ErrInvalidArgument, "resources_json")
+	if f, err := Features(); err != nil || f["ociVersionMin"] != "1.0.0" {
+		t.Errorf("features: %v, %v", f, err)
+	}
 	list, err := ctx.List()
 	if err != nil || len(list) != 1 || list[0].ID != id || list[0].Status != "running" {
 		t.Errorf("list: %+v, %v", list, err)
