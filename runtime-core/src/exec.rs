@@ -231,16 +231,8 @@ impl crate::Runtime {
             }
             _ => {}
         }
-        for (field, v) in [
-            ("apparmorProfile", p.apparmor_profile()),
-            ("selinuxLabel", p.selinux_label()),
-        ] {
-            if v.as_deref().is_some_and(|s| !s.is_empty()) {
-                return Err(Error::NotSupported(format!("{field} (no LSM is implemented yet)")));
-            }
-        }
         let mut process = crate::plan::process_plan(p, &st.rootfs, src, opts.preserve_fds)?;
-        process.seccomp = crate::plan::compile_seccomp(st.seccomp.as_ref(), src)?;
+        (process.seccomp, process.seccomp_listener) = crate::plan::compile_seccomp(st.seccomp.as_ref(), src)?;
         let plan = ExecPlan {
             join: namespaces_of(Pid::from_raw(st.pid))?,
             process,
@@ -261,7 +253,14 @@ impl crate::Runtime {
             Some(path) => Some(crate::container::connect_console(path)?),
             None => None,
         };
-        let pid = spawn_exec(&plan, &st.cgroup, console)?;
+        let listener_at = |pid: Pid, fd: OwnedFd| -> Result<()> {
+            let Some(l) = &plan.process.seccomp_listener else {
+                return Err(Error::InitDied("unexpected seccomp listener".into()));
+            };
+            let state = crate::hooks::state_json(id, st.pid, "running", &st.bundle, st.annotations.as_ref());
+            crate::seccomp::send_to_listener(l, pid.as_raw(), &state, fd.as_fd())
+        };
+        let pid = spawn_exec(&plan, &st.cgroup, console, &listener_at)?;
         if opts.detach {
             if let Some(pf) = &opts.pid_file {
                 if let Err(e) = crate::container::write_pid_file(pf, pid) {
@@ -279,7 +278,12 @@ impl crate::Runtime {
     }
 }
 
-fn spawn_exec(plan: &ExecPlan, cg: &crate::cgroups::CgroupSet, console: Option<OwnedFd>) -> Result<Pid> {
+fn spawn_exec(
+    plan: &ExecPlan,
+    cg: &crate::cgroups::CgroupSet,
+    console: Option<OwnedFd>,
+    listener_at: &dyn Fn(Pid, OwnedFd) -> Result<()>,
+) -> Result<Pid> {
     use nix::sys::socket::{AddressFamily, SockFlag, SockType};
     let (parent_sock, child_sock) =
         nix::sys::socket::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
@@ -291,7 +295,7 @@ fn spawn_exec(plan: &ExecPlan, cg: &crate::cgroups::CgroupSet, console: Option<O
     drop(child_sock);
     drop(console);
     let mut pid = None;
-    let r = crate::container::drive_exec(cg, &parent_sock, first.pid, &mut pid);
+    let r = crate::container::drive_exec(cg, &parent_sock, first.pid, &mut pid, listener_at);
     let _ = waitpid(first.pid, None);
     match r {
         Ok(()) => Ok(pid.expect("ready implies a pid")),

@@ -70,6 +70,9 @@ fn wait_go(sock: BorrowedFd<'_>) -> Result<(), ChildError> {
 
 /// Entry point of the first child.
 pub(crate) fn child_main(plan: &LaunchPlan, fds: ChildFds<'_>) -> i32 {
+    if let Err(e) = sys::set_not_dumpable() {
+        return report(fds.sock, child_err!(Stage::Sync, e, "PR_SET_DUMPABLE"));
+    }
     let r = match plan.mode {
         SpawnMode::Direct => init(plan, fds, false).map(|_| 0),
         SpawnMode::TwoStage => intermediate(plan, fds),
@@ -172,7 +175,7 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
         return Err(child_err!(Stage::Mount, Errno::EINVAL, "a mount namespace is required"));
     }
     let p = &plan.process;
-    let exe = prepare_process(p)?;
+    let exe = prepare_process(p, fds.sock)?;
 
     send(fds.sock, ChildMsg::Ready);
     sys::install_exit_handlers();
@@ -206,12 +209,22 @@ fn setrlimit(res: libc::__rlimit_resource_t, soft: u64, hard: u64) -> Result<(),
 
 /// Credentials plus the seccomp filter. Without no_new_privs, loading a filter needs
 /// CAP_SYS_ADMIN, so it goes in before the capabilities are dropped; with it, after
-/// everything else (as late as possible, as runc does).
-fn set_credentials_and_seccomp(p: &ProcessPlan) -> Result<(), ChildError> {
+/// everything else (as late as possible, as runc does). A filter with SCMP_ACT_NOTIFY rules
+/// yields its listener, which is handed to the runtime (for `listenerPath`) right away.
+fn set_credentials_and_seccomp(p: &ProcessPlan, sock: BorrowedFd<'_>) -> Result<(), ChildError> {
     let load = |p: &ProcessPlan| -> Result<(), ChildError> {
-        if let Some(sc) = &p.seccomp {
-            sc.load()
-                .map_err(|e| child_err!(Stage::Seccomp, e, "loading the seccomp filter"))?;
+        let Some(sc) = &p.seccomp else { return Ok(()) };
+        let listener = sc
+            .load()
+            .map_err(|e| child_err!(Stage::Seccomp, e, "loading the seccomp filter"))?;
+        if let Some(fd) = listener {
+            let mut buf = [0u8; MAX_MSG];
+            let n = ChildMsg::SeccompListener.encode(&mut buf);
+            sys::send_fd(sock, fd.as_fd(), &buf[..n])
+                .map_err(|e| child_err!(Stage::Seccomp, e, "sending the seccomp listener to the runtime"))?;
+            wait_go(sock)?;
+            // Our copy goes now: only the listener at `listenerPath` holds it.
+            drop(fd);
         }
         Ok(())
     };
@@ -323,6 +336,9 @@ fn find_executable(p: &ProcessPlan) -> Result<&std::ffi::CStr, ChildError> {
 /// pid and time last: they apply to children), then clone the process with CLONE_PARENT.
 pub(crate) fn exec_child(plan: &crate::exec::ExecPlan, sock: BorrowedFd<'_>, console: Option<BorrowedFd<'_>>) -> i32 {
     let r = (|| -> Result<i32, ChildError> {
+        // Before joining anything: the container must not reach the runtime binary through
+        // this process or the one it clones (CVE-2019-5736 class).
+        sys::set_not_dumpable().map_err(|e| child_err!(Stage::Sync, e, "PR_SET_DUMPABLE"))?;
         for j in plan.join.iter().filter(|j| j.flag == CloneFlags::CLONE_NEWUSER) {
             nix::sched::setns(&j.fd, j.flag).map_err(|e| child_err!(Stage::JoinNamespace, e, "{}", j.path))?;
             become_ns_root()?;
@@ -361,7 +377,7 @@ fn exec_process(
         let slave = crate::rootfs::exec_console(size, console)?;
         crate::rootfs::use_console(&slave, p.uid, p.gid)?;
     }
-    let exe = prepare_process(p)?;
+    let exe = prepare_process(p, sock)?;
     send(sock, ChildMsg::Ready);
     exec_prepared(p, exe)
 }
@@ -369,12 +385,13 @@ fn exec_process(
 /// The steps shared by the init and exec'd processes before exec: rlimits, cwd (tried as
 /// root first: the runtime may reach what the user cannot, then again as the user),
 /// credentials and seccomp, the executable's lookup, the umask.
-fn prepare_process(p: &ProcessPlan) -> Result<&std::ffi::CStr, ChildError> {
+fn prepare_process<'p>(p: &'p ProcessPlan, sock: BorrowedFd<'_>) -> Result<&'p std::ffi::CStr, ChildError> {
     for &(res, soft, hard) in &p.rlimits {
         setrlimit(res, soft, hard).map_err(|e| child_err!(Stage::Rlimit, e, "resource {res}"))?;
     }
     let cwd_done = nix::unistd::chdir(p.cwd.as_c_str()).is_ok();
-    set_credentials_and_seccomp(p)?;
+    apply_lsm(&p.lsm)?;
+    set_credentials_and_seccomp(p, sock)?;
     if !cwd_done {
         nix::unistd::chdir(p.cwd.as_c_str())
             .map_err(|e| child_err!(Stage::Cwd, e, "chdir to cwd ({:?}) failed", p.cwd))?;
@@ -382,6 +399,31 @@ fn prepare_process(p: &ProcessPlan) -> Result<&std::ffi::CStr, ChildError> {
     let exe = find_executable(p)?;
     sys::set_umask(p.umask.unwrap_or(0o022));
     Ok(exe)
+}
+
+/// The AppArmor profile and SELinux label for the coming exec, written (as root, before the
+/// capabilities go) to this thread's attr files in the container's own procfs.
+fn apply_lsm(l: &crate::lsm::LsmPlan) -> Result<(), ChildError> {
+    if let Some(v) = &l.apparmor {
+        // Kernels since 5.8 have the per-LSM directory; older ones only attr/exec.
+        match crate::lsm::write_exec_attr(c"apparmor/exec", v) {
+            Err(Errno::ENOENT) => crate::lsm::write_exec_attr(c"exec", v),
+            r => r,
+        }
+        .map_err(|e| {
+            child_err!(
+                Stage::Lsm,
+                e,
+                "applying AppArmor profile ({})",
+                v.to_str().unwrap_or("?")
+            )
+        })?;
+    }
+    if let Some(v) = &l.selinux {
+        crate::lsm::write_exec_attr(c"exec", v)
+            .map_err(|e| child_err!(Stage::Lsm, e, "setting SELinux label {}", v.to_str().unwrap_or("?")))?;
+    }
+    Ok(())
 }
 
 /// Hand over to the program: default signal state, only stdio and the preserved fds left

@@ -329,18 +329,23 @@ fn readonly(root: BorrowedFd<'_>, p: &PathInRoot) -> Result<(), ChildError> {
 fn write_sysctls(sysctls: &[(std::ffi::CString, Vec<u8>)]) -> Result<(), ChildError> {
     for (path, value) in sysctls {
         let name = path.to_string_lossy_nb();
-        let fd = nix::fcntl::open(
-            path.as_c_str(),
-            OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
+        // Only a real procfs file is written, reached without crossing a mount or following
+        // a symlink (CVE-2025-52881 class).
+        let proc_dir = nix::fcntl::open(
+            c"/proc",
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
             Mode::empty(),
         )
-        .map_err(|e| child_err!(Stage::Sysctl, e, "{name}"))?;
-        // Only a real procfs file is written (CVE-2025-52881 class).
-        match nix::sys::statfs::fstatfs(&fd) {
-            Ok(s) if s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC => {}
-            _ => return Err(child_err!(Stage::Sysctl, Errno::EXDEV, "{name} is not on procfs")),
-        }
-        nix::unistd::write(&fd, value).map_err(|e| child_err!(Stage::Sysctl, e, "{name}"))?;
+        .map_err(|e| child_err!(Stage::Sysctl, e, "/proc"))?;
+        crate::lsm::ensure_procfs(proc_dir.as_fd()).map_err(|e| child_err!(Stage::Sysctl, e, "/proc is not procfs"))?;
+        let how = OpenHow::new()
+            .flags(OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW)
+            .resolve(ResolveFlag::RESOLVE_NO_XDEV | ResolveFlag::RESOLVE_NO_SYMLINKS | ResolveFlag::RESOLVE_BENEATH);
+        let fd = nix::fcntl::openat2(proc_dir.as_fd(), path.as_c_str(), how)
+            .map_err(|e| child_err!(Stage::Sysctl, e, "/proc/{name}"))?;
+        crate::lsm::ensure_procfs(fd.as_fd())
+            .map_err(|e| child_err!(Stage::Sysctl, e, "/proc/{name} is not on procfs"))?;
+        nix::unistd::write(&fd, value).map_err(|e| child_err!(Stage::Sysctl, e, "/proc/{name}"))?;
     }
     Ok(())
 }

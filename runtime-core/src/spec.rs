@@ -167,16 +167,6 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
             }
         }
     }
-    for (field, set) in [
-        ("process.apparmorProfile", process.apparmor_profile().as_deref()),
-        ("process.selinuxLabel", process.selinux_label().as_deref()),
-    ] {
-        if set.is_some_and(|s| !s.is_empty()) {
-            return Err(Error::NotSupported(format!(
-                "{field} (this host has no LSM enabled and LSM labels are not implemented yet)"
-            )));
-        }
-    }
     if process.io_priority().is_some() {
         return Err(Error::NotSupported("process.ioPriority".into()));
     }
@@ -264,9 +254,6 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
     }
     if linux.personality().is_some() {
         return Err(Error::NotSupported("linux.personality".into()));
-    }
-    if linux.mount_label().as_deref().is_some_and(|s| !s.is_empty()) {
-        return Err(Error::NotSupported("linux.mountLabel".into()));
     }
     if linux.time_offsets().is_some() {
         return Err(Error::NotSupported("linux.timeOffsets".into()));
