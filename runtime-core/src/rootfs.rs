@@ -181,12 +181,30 @@ fn do_mount(root: BorrowedFd<'_>, m: &MountStep) -> Result<(), ChildError> {
         r => r,
     }
     .map_err(|e| child_err!(Stage::Mount, e, "creating mount point {d}"))?;
-    if m.require_dir && !is_dir(fd.as_fd()) {
-        return Err(child_err!(
-            Stage::Mount,
-            Errno::ENOTDIR,
-            "mount destination {d} must be a real directory"
-        ));
+    if m.require_dir {
+        // proc, sysfs and cgroup only on an ordinary directory reached without any symlink
+        // (CVE-2019-16884 class: a /proc that is a symlink in the image could put the
+        // procfs, and with it every later /proc/self/attr write, where the image chose).
+        let how = in_root_how(OFlag::O_PATH).resolve(
+            ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS | ResolveFlag::RESOLVE_NO_SYMLINKS,
+        );
+        match nix::fcntl::openat2(root, m.dest.rel.as_c_str(), how) {
+            Ok(plain) if is_dir(plain.as_fd()) => {}
+            Ok(_) => {
+                return Err(child_err!(
+                    Stage::Mount,
+                    Errno::ENOTDIR,
+                    "mount destination {d} must be an ordinary directory"
+                ))
+            }
+            Err(e) => {
+                return Err(child_err!(
+                    Stage::Mount,
+                    e,
+                    "mount destination {d} must be an ordinary directory, not reached through a symlink"
+                ))
+            }
+        }
     }
     let target = FdPath::new(fd.as_fd());
     let r = match &m.kind {
