@@ -20,6 +20,8 @@ fi
 pkgs=(ca-certificates gcc libc6-dev pkg-config libseccomp-dev busybox-static jq)
 if [ "${1:-}" != "--demo" ]; then
   pkgs+=(runc crun util-linux procps iproute2 file python3)
+  # containers-common's seccomp.json: the default profile the security suite loads.
+  pkgs+=(golang-github-containers-common)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
