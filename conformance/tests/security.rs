@@ -377,7 +377,9 @@ fn c4_proc_symlink_refused_and_masks_use_a_real_dev_null() {
     if out.ok() {
         assert!(
             !out.stdout.is_empty(),
-            "no output (stdio redirected?):\n{}",
+            "no output: the runtime gave the container the image's /dev/null (a plain file here) \
+             as stdio; it holds {:?}\n{}",
+            fs::read_to_string(b.rootfs_path("tmp/not-null")).unwrap_or_default(),
             out.describe()
         );
         for p in &masks {
@@ -654,6 +656,24 @@ fn c6_seccomp_unknown_syscalls_are_debug_only() {
         .unwrap_or_else(|| panic!("no debug entry for the unknown syscall:\n{text}"));
     let v: Value = serde_json::from_str(line).unwrap();
     assert_eq!(v["level"], "debug", "{line}");
+
+    // An unknown action or architecture is one clear error, and nothing is left.
+    for (what, sc) in [
+        ("defaultAction", json!({"defaultAction": "SCMP_ACT_FOO"})),
+        (
+            "architectures[0]",
+            json!({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_FOO"]}),
+        ),
+        (
+            "syscalls[0].action",
+            seccomp(json!([{"names": ["mkdir"], "action": "SCMP_ACT_BAR"}])),
+        ),
+    ] {
+        b.config_mut()["linux"]["seccomp"] = sc;
+        let out = ctx.create_with(&b, "sec6-bad", &[]);
+        out.assert_fails_with(1, &format!("linux.seccomp.{what}"));
+        assert!(!ctx.state_dir("sec6-bad").exists(), "{what}: state left behind");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -897,8 +917,19 @@ fn apparmor_profile_applied_or_refused() {
     let Some(ctx) = TestCtx::new("sec-apparmor") else {
         return;
     };
-    let enabled = Path::new("/sys/kernel/security/apparmor").exists()
-        && fs::read("/sys/module/apparmor/parameters/enabled").is_ok_and(|b| b.first() == Some(&b'Y'));
+    let module_on = fs::read("/sys/module/apparmor/parameters/enabled").is_ok_and(|b| b.first() == Some(&b'Y'));
+    if module_on && !Path::new("/sys/kernel/security/apparmor").exists() {
+        // A kernel with AppArmor but no securityfs mounted (the test VM): mount it, as an
+        // init system would, so that apparmor_parser and the runtime can see AppArmor.
+        let _ = nix::mount::mount(
+            Some("securityfs"),
+            "/sys/kernel/security",
+            Some("securityfs"),
+            nix::mount::MsFlags::empty(),
+            None::<&str>,
+        );
+    }
+    let enabled = module_on && Path::new("/sys/kernel/security/apparmor").exists();
     if !enabled {
         // As runc 1.1.5 and crun 1.8.1: a requested profile without AppArmor is an error.
         let mut b = sh_bundle(&ctx, "echo ran");
@@ -923,11 +954,15 @@ fn apparmor_profile_applied_or_refused() {
     assert!(st.success(), "apparmor_parser -r failed");
     let mut b = sh_bundle(&ctx, "cat /proc/self/attr/current; cat /etc/hostname 2>&1; echo rc=$?");
     b.config_mut()["process"]["apparmorProfile"] = json!(profile);
+    // Only the profile matters here (AppArmor runs in the cgroup v2 VM, where a device
+    // cgroup needs eBPF).
+    b.config_mut()["linux"]["resources"].take();
     let out = run_ok(&ctx, &b, "sec-aa-on");
     assert!(out.starts_with(&format!("{profile} (enforce)")), "{out}");
     assert_ne!(field(&out, "rc"), "0", "the profile's deny rule must apply:\n{out}");
     // exec --apparmor.
-    let b = ctx.bundle(&["sleep", "1000"]);
+    let mut b = ctx.bundle(&["sleep", "1000"]);
+    b.config_mut()["linux"]["resources"].take();
     ctx.running(&b, "sec-aa-exec");
     let ex = ctx
         .cmd(&[
