@@ -22,6 +22,8 @@ if [ "${1:-}" != "--demo" ]; then
   pkgs+=(runc crun util-linux procps iproute2 file python3)
   # containers-common's seccomp.json: the default profile the security suite loads.
   pkgs+=(golang-github-containers-common)
+  # dockerd: the security suite takes Docker's default seccomp profile from a private daemon.
+  pkgs+=(docker.io)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -912,6 +912,151 @@ fn default_profile_containers_common_runs_a_shell() {
     assert!(out.contains("Seccomp:\t2"), "{out}");
 }
 
+/// A private dockerd (own data root, exec root and socket; no iptables, no bridge), killed
+/// by pid on drop.
+struct PrivateDockerd {
+    child: std::process::Child,
+    sock: PathBuf,
+}
+
+impl Drop for PrivateDockerd {
+    fn drop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let _ = self.child.wait();
+    }
+}
+
+/// Docker's own default profile, as dockerd writes it into a container's `config.json`:
+/// a private dockerd runs one container through a wrapper runtime that copies the bundle's
+/// config and then runs runc.
+fn docker_default_profile(ctx: &TestCtx) -> Option<Value> {
+    let dockerd = require_binary("dockerd")?;
+    let runc = require_binary("runc")?;
+    // /usr/local/bin/docker may be a newer client than the daemon; Debian's matches it.
+    let docker = if Path::new("/usr/bin/docker").exists() {
+        PathBuf::from("/usr/bin/docker")
+    } else {
+        require_binary("docker")?
+    };
+    let dir = ctx.scratch("docker");
+    fs::create_dir_all(dir.join("rootfs/bin")).unwrap();
+    let captured = dir.join("captured.json");
+    let wrapper = dir.join("capture-runtime");
+    fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nprev=\nfor a in \"$@\"; do\n  if [ \"$prev\" = --bundle ]; then cp \"$a/config.json\" {}; fi\n  prev=\"$a\"\ndone\nexec {} \"$@\"\n",
+            captured.display(),
+            runc.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    let sock = dir.join("docker.sock");
+    let log = fs::File::create(dir.join("dockerd.log")).unwrap();
+    let child = std::process::Command::new(&dockerd)
+        .arg("--data-root")
+        .arg(dir.join("data"))
+        .arg("--exec-root")
+        .arg(dir.join("exec"))
+        .arg("--pidfile")
+        .arg(dir.join("dockerd.pid"))
+        .arg("-H")
+        .arg(format!("unix://{}", sock.display()))
+        .args([
+            "--iptables=false",
+            "--ip6tables=false",
+            "--bridge=none",
+            "--storage-driver=vfs",
+        ])
+        .arg("--add-runtime")
+        .arg(format!("capture={}", wrapper.display()))
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("start dockerd");
+    let d = PrivateDockerd { child, sock };
+    let host = format!("unix://{}", d.sock.display());
+    let docker_cmd = |args: &[&str]| {
+        let mut c = std::process::Command::new(&docker);
+        c.arg("-H").arg(&host).args(args);
+        c
+    };
+    let up = wait_until(Duration::from_secs(60), || {
+        docker_cmd(&["info"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    assert!(
+        up,
+        "the private dockerd did not come up: {}",
+        conformance::read_or_empty(&dir.join("dockerd.log"))
+    );
+    fs::copy("/bin/busybox", dir.join("rootfs/bin/busybox")).unwrap();
+    symlink("busybox", dir.join("rootfs/bin/true")).unwrap();
+    let mut tar = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(dir.join("rootfs"))
+        .args(["-cf", "-", "."])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("tar");
+    let st = docker_cmd(&["import", "-", "runtime-cli-test-bb:latest"])
+        .stdin(tar.stdout.take().unwrap())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(tar.wait().is_ok_and(|s| s.success()), "tar failed");
+    assert!(st.success(), "docker import failed");
+    let parent = format!(
+        "{}/{}-docker",
+        conformance::CGROUP_PREFIX,
+        ctx.root().parent().unwrap().file_name().unwrap().to_string_lossy()
+    );
+    ctx.track_cgroup(&parent);
+    let out = docker_cmd(&[
+        "run",
+        "--rm",
+        "--runtime",
+        "capture",
+        "--network",
+        "none",
+        "--cgroup-parent",
+        &parent,
+        "runtime-cli-test-bb:latest",
+        "/bin/true",
+    ])
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "docker run failed: {out:?}");
+    drop(d);
+    let cfg: Value = serde_json::from_slice(&fs::read(&captured).expect("captured config.json")).unwrap();
+    Some(cfg["linux"]["seccomp"].clone())
+}
+
+#[test]
+fn default_profile_docker_runs_a_shell() {
+    let Some(ctx) = TestCtx::new("sec-docker-profile") else {
+        return;
+    };
+    let Some(profile) = docker_default_profile(&ctx) else {
+        return;
+    };
+    assert!(
+        profile["syscalls"].as_array().is_some_and(|a| !a.is_empty()),
+        "{profile}"
+    );
+    let mut b = sh_bundle(&ctx, NORMAL_SHELL);
+    b.config_mut()["linux"]["seccomp"] = profile;
+    let out = run_ok(&ctx, &b, "sec-docker-profile");
+    assert!(out.contains("hi\nsub\n"), "{out}");
+    assert!(out.contains("ALL-OK"), "{out}");
+    assert!(out.contains("Seccomp:\t2"), "{out}");
+}
+
 #[test]
 fn apparmor_profile_applied_or_refused() {
     let Some(ctx) = TestCtx::new("sec-apparmor") else {
