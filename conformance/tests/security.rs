@@ -506,11 +506,14 @@ struct AgentReport {
 }
 
 /// A seccomp agent on `sock`: takes the first connection, reads the container process state
-/// and the notify fd (SCM_RIGHTS), then answers two mkdir notifications: the first with
+/// and the notify fd (SCM_RIGHTS), then answers `want_mkdirs` mkdir notifications: the first with
 /// EDQUOT, the second with success (without creating anything). The report comes back on a
 /// channel (a notify fd cannot be polled for "no more users" without unsafe code here, so a
 /// stuck agent is abandoned by the test rather than joined).
-fn seccomp_agent(sock: conformance::console::ConsoleSocket) -> std::sync::mpsc::Receiver<AgentReport> {
+fn seccomp_agent(
+    sock: std::sync::Arc<conformance::console::ConsoleSocket>,
+    want_mkdirs: usize,
+) -> std::sync::mpsc::Receiver<AgentReport> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         use libseccomp::{ScmpNotifReq, ScmpNotifResp, ScmpNotifRespFlags, ScmpSyscall};
@@ -542,7 +545,7 @@ fn seccomp_agent(sock: conformance::console::ConsoleSocket) -> std::sync::mpsc::
                 ScmpSyscall::from_name("mkdir").ok(),
                 ScmpSyscall::from_name("mkdirat").ok(),
             ];
-            while report.mkdir_notifications < 2 {
+            while report.mkdir_notifications < want_mkdirs {
                 let req = match ScmpNotifReq::receive(fd) {
                     Ok(r) => r,
                     Err(e) => {
@@ -575,8 +578,8 @@ fn seccomp_agent(sock: conformance::console::ConsoleSocket) -> std::sync::mpsc::
 fn c6_seccomp_notify_reaches_the_listener() {
     let Some(ctx) = TestCtx::new("sec6-notify") else { return };
     let sock_path = ctx.scratch("agent.sock");
-    let sock = conformance::console::ConsoleSocket::bind(&sock_path).expect("bind agent socket");
-    let agent = seccomp_agent(sock);
+    let sock = std::sync::Arc::new(conformance::console::ConsoleSocket::bind(&sock_path).expect("bind agent socket"));
+    let agent = seccomp_agent(sock.clone(), 2);
     let mut b = sh_bundle(
         &ctx,
         "mkdir /tmp/first 2>&1; echo first_rc=$?; mkdir /tmp/second 2>&1; echo second_rc=$?",
@@ -616,6 +619,38 @@ fn c6_seccomp_notify_reaches_the_listener() {
     );
     assert_eq!(report.mkdir_notifications, 2, "{report:?}");
     assert!(!b.rootfs_path("tmp/first").exists() && !b.rootfs_path("tmp/second").exists());
+
+    // An exec'd process gets its own filter and listener, sent the same way.
+    let mut b = ctx.bundle(&["sleep", "1000"]);
+    let mut sc = seccomp(json!([{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]));
+    sc["listenerPath"] = json!(sock_path);
+    b.config_mut()["linux"]["seccomp"] = sc;
+    let agent = seccomp_agent(sock.clone(), 0);
+    ctx.running(&b, "sec6-notify-exec");
+    let report = agent.recv_timeout(T30).expect("the init's listener");
+    assert_eq!(report.fds_received, 1, "{report:?}");
+    let agent = seccomp_agent(sock, 2);
+    let out = ctx
+        .cmd(&[
+            "exec",
+            "sec6-notify-exec",
+            "sh",
+            "-c",
+            "mkdir /tmp/a 2>&1; echo a_rc=$?; mkdir /tmp/b; echo b_rc=$?",
+        ])
+        .timeout(T30)
+        .run();
+    let report = agent
+        .recv_timeout(T30)
+        .unwrap_or_else(|_| panic!("no notification from the exec'd process:\n{}", out.describe()));
+    out.assert_ok();
+    assert_eq!(report.fds_received, 1, "{report:?}");
+    let state = report.state.clone().unwrap_or_default();
+    assert_eq!(state["state"]["id"], "sec6-notify-exec", "{state}");
+    assert!(out.stdout.contains("Disk quota exceeded"), "{}", out.describe());
+    assert_eq!(field(&out.stdout, "b_rc"), "0", "{}", out.describe());
+    ctx.run(&["kill", "sec6-notify-exec", "KILL"]).assert_ok();
+    ctx.wait_status("sec6-notify-exec", "stopped", T10);
 }
 
 #[test]
