@@ -24,6 +24,7 @@ if [ "${1:-}" != "--demo" ]; then
   pkgs+=(golang-github-containers-common)
   # dockerd: the security suite takes Docker's default seccomp profile from a private daemon.
   pkgs+=(docker.io)
+  pkgs+=(uidmap passwd)  # rootless tests: newuidmap/newgidmap, useradd
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -70,9 +70,6 @@ fn wait_go(sock: BorrowedFd<'_>) -> Result<(), ChildError> {
 
 /// Entry point of the first child.
 pub(crate) fn child_main(plan: &LaunchPlan, fds: ChildFds<'_>) -> i32 {
-    if let Err(e) = sys::set_not_dumpable() {
-        return report(fds.sock, child_err!(Stage::Sync, e, "PR_SET_DUMPABLE"));
-    }
     let r = match plan.mode {
         SpawnMode::Direct => init(plan, fds, false).map(|_| 0),
         SpawnMode::TwoStage => intermediate(plan, fds),
@@ -120,6 +117,10 @@ fn intermediate(plan: &LaunchPlan, fds: ChildFds<'_>) -> Result<i32, ChildError>
         wait_go(fds.sock)?;
         become_ns_root()?;
     }
+    // The id maps are written (a rootless parent can only write them while we are
+    // dumpable): from now on no process in the container may open our /proc entries, and
+    // the init cloned below inherits that (CVE-2019-5736 class).
+    sys::set_not_dumpable().map_err(|e| child_err!(Stage::Sync, e, "PR_SET_DUMPABLE"))?;
     let flags = (plan.clone_flags - CloneFlags::CLONE_NEWUSER).bits() as u64 | libc::CLONE_PARENT as u64;
     // With CLONE_PARENT the kernel wants exit_signal 0: the init inherits ours (SIGCHLD).
     let spawned = sys::spawn(flags, 0, || match init(plan, fds, true) {
@@ -135,6 +136,11 @@ fn intermediate(plan: &LaunchPlan, fds: ChildFds<'_>) -> Result<i32, ChildError>
 /// process's credentials, report ready, wait for `start`, exec.
 fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible, ChildError> {
     wait_go(fds.sock)?;
+    // Not before: the parent has just written our id maps, which a rootless parent can only
+    // do while we are dumpable. Until now we were alone in new namespaces; from here on no
+    // process in the container may open our /proc entries, /proc/<pid>/exe (the runtime
+    // binary) above all (CVE-2019-5736 class).
+    sys::set_not_dumpable().map_err(|e| child_err!(Stage::Sync, e, "PR_SET_DUMPABLE"))?;
     if !joined {
         join_namespaces(plan, None)?;
         if plan.new_user {
@@ -173,6 +179,12 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
         crate::rootfs::finish(&plan.rootfs, root)?;
     } else {
         return Err(child_err!(Stage::Mount, Errno::EINVAL, "a mount namespace is required"));
+    }
+    if let Some(persona) = plan.personality {
+        sys::set_personality(persona).map_err(|e| child_err!(Stage::Process, e, "personality({persona:#x})"))?;
+    }
+    if let Some(m) = &plan.mem_policy {
+        sys::set_mempolicy(m).map_err(|e| child_err!(Stage::Process, e, "set_mempolicy(mode {:#x})", m.mode))?;
     }
     let p = &plan.process;
     let exe = prepare_process(p, fds.sock)?;
@@ -388,6 +400,12 @@ fn exec_process(
 fn prepare_process<'p>(p: &'p ProcessPlan, sock: BorrowedFd<'_>) -> Result<&'p std::ffi::CStr, ChildError> {
     for &(res, soft, hard) in &p.rlimits {
         setrlimit(res, soft, hard).map_err(|e| child_err!(Stage::Rlimit, e, "resource {res}"))?;
+    }
+    if let Some(v) = p.io_priority {
+        sys::ioprio_set(v).map_err(|e| child_err!(Stage::Process, e, "ioprio_set({v:#x})"))?;
+    }
+    if let Some(a) = &p.scheduler {
+        sys::sched_setattr(a).map_err(|e| child_err!(Stage::Process, e, "sched_setattr(policy {})", a.policy))?;
     }
     let cwd_done = nix::unistd::chdir(p.cwd.as_c_str()).is_ok();
     apply_lsm(&p.lsm)?;

@@ -206,6 +206,10 @@ pub struct ProcessPlan {
     pub seccomp_listener: Option<crate::seccomp::Listener>,
     /// AppArmor profile and SELinux label applied at exec.
     pub lsm: crate::lsm::LsmPlan,
+    /// `process.ioPriority` as an ioprio value.
+    pub io_priority: Option<u32>,
+    /// `process.scheduler`.
+    pub scheduler: Option<crate::procattr::SchedAttr>,
 }
 
 /// Every decision for one container init.
@@ -229,10 +233,18 @@ pub struct LaunchPlan {
     pub oom_score_adj: Option<i32>,
     pub new_keyring: bool,
     pub private_pid_ns: bool,
-    /// Whether the init stops before changing root so that prestart/createRuntime hooks run.
+    /// Whether the init stops before changing root so that prestart, createRuntime and
+    /// createContainer hooks run.
     pub hook_sync: bool,
     /// With `process.terminal`: where the pty comes from and what it becomes.
     pub console: Option<ConsolePlan>,
+    /// `linux.personality` as a persona value.
+    pub personality: Option<u64>,
+    /// `linux.memoryPolicy`.
+    pub mem_policy: Option<crate::procattr::MemPolicy>,
+    /// `linux.netDevices`, moved by the runtime into the init's network namespace at the
+    /// sync point, before the prestart hooks.
+    pub net_devices: Vec<crate::netdev::NetDevice>,
 }
 
 /// The container's terminal: a pty from the container's own devpts, the slave bound over
@@ -251,8 +263,28 @@ pub struct PlanOptions {
     pub no_pivot: bool,
     pub no_new_keyring: bool,
     pub preserve_fds: u32,
+    /// Socket-activation fds (`LISTEN_FDS` of the caller): passed before the preserved ones,
+    /// with `LISTEN_FDS` and `LISTEN_PID=1` added to the environment (runc's behaviour).
+    pub listen_fds: u32,
     /// v1 hierarchies and the container's directory in each, for `cgroup` mounts.
     pub cgroups: Vec<(Hierarchy, PathBuf)>,
+}
+
+/// The propagation mount options [`propagation_flag`] knows.
+pub const PROPAGATION_NAMES: [&str; 8] = [
+    "shared",
+    "rshared",
+    "slave",
+    "rslave",
+    "private",
+    "rprivate",
+    "unbindable",
+    "runbindable",
+];
+
+/// The names of the mount options that set or clear mount flags.
+pub fn flag_option_names() -> impl Iterator<Item = &'static str> {
+    FLAG_OPTIONS.iter().map(|(n, _, _)| *n)
 }
 
 /// The propagation flag for a `rootfsPropagation` or mount option value.
@@ -443,7 +475,21 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
     let in_user_ns = checked.has_namespace(LinuxNamespaceType::User);
     let rootfs = rootfs_plan(checked, opts, in_user_ns, process.cwd())?;
     let process = spec.process().as_ref().expect("validated");
-    let mut process_plan = process_plan(process, checked.rootfs(), checked.config_path(), opts.preserve_fds)?;
+    let activated;
+    let process = if opts.listen_fds > 0 {
+        let mut p = process.clone();
+        let mut env = p.env().clone().unwrap_or_default();
+        env.retain(|e| !e.starts_with("LISTEN_FDS=") && !e.starts_with("LISTEN_PID="));
+        env.push(format!("LISTEN_FDS={}", opts.listen_fds));
+        env.push("LISTEN_PID=1".into());
+        p.set_env(Some(env));
+        activated = p;
+        &activated
+    } else {
+        process
+    };
+    let fds = opts.preserve_fds.saturating_add(opts.listen_fds);
+    let mut process_plan = process_plan(process, checked.rootfs(), checked.config_path(), fds)?;
     (process_plan.seccomp, process_plan.seccomp_listener) =
         compile_seccomp(linux.seccomp().as_ref(), checked.config_path())?;
 
@@ -503,7 +549,33 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
         hook_sync: spec.hooks().as_ref().is_some_and(|h| {
             h.prestart().as_ref().is_some_and(|v| !v.is_empty())
                 || h.create_runtime().as_ref().is_some_and(|v| !v.is_empty())
-        }),
+                || h.create_container().as_ref().is_some_and(|v| !v.is_empty())
+        }) || linux.net_devices().as_ref().is_some_and(|d| !d.is_empty()),
+        net_devices: {
+            let mut v: Vec<_> = linux
+                .net_devices()
+                .iter()
+                .flatten()
+                .map(|(host, d)| crate::netdev::NetDevice {
+                    host: host.clone(),
+                    name: d.name().clone().unwrap_or_else(|| host.clone()),
+                })
+                .collect();
+            v.sort_by(|a, b| a.host.cmp(&b.host));
+            v
+        },
+        personality: linux
+            .personality()
+            .as_ref()
+            .map(crate::procattr::personality)
+            .transpose()
+            .map_err(|m| Error::config(cfg, "linux.personality", m))?,
+        mem_policy: linux
+            .memory_policy()
+            .as_ref()
+            .map(crate::procattr::mem_policy)
+            .transpose()
+            .map_err(|m| Error::config(cfg, "linux.memoryPolicy", m))?,
     })
 }
 
@@ -1041,6 +1113,18 @@ pub fn process_plan(p: &Process, rootfs: &Path, cfg: &Path, preserve_fds: u32) -
         seccomp: None,
         seccomp_listener: None,
         lsm: crate::lsm::LsmPlan::new(p.apparmor_profile().as_deref(), p.selinux_label().as_deref(), cfg)?,
+        io_priority: p
+            .io_priority()
+            .as_ref()
+            .map(crate::procattr::io_priority)
+            .transpose()
+            .map_err(|m| Error::config(cfg, "process.ioPriority", m))?,
+        scheduler: p
+            .scheduler()
+            .as_ref()
+            .map(crate::procattr::sched_attr)
+            .transpose()
+            .map_err(|m| Error::config(cfg, "process.scheduler", m))?,
     })
 }
 

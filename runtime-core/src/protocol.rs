@@ -39,10 +39,11 @@ pub enum Stage {
     Keyring,
     Seccomp,
     Lsm,
+    Process,
 }
 
 impl Stage {
-    const ALL: [Stage; 22] = [
+    const ALL: [Stage; 23] = [
         Stage::Sync,
         Stage::JoinNamespace,
         Stage::UnshareNamespace,
@@ -65,6 +66,7 @@ impl Stage {
         Stage::Keyring,
         Stage::Seccomp,
         Stage::Lsm,
+        Stage::Process,
     ];
 
     fn from_u8(v: u8) -> Option<Stage> {
@@ -96,6 +98,7 @@ impl Stage {
             Stage::Keyring => "creating session keyring",
             Stage::Seccomp => "setting up seccomp",
             Stage::Lsm => "applying security labels",
+            Stage::Process => "setting process attributes",
         }
     }
 }

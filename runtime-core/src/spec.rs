@@ -167,12 +167,6 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
             }
         }
     }
-    if process.io_priority().is_some() {
-        return Err(Error::NotSupported("process.ioPriority".into()));
-    }
-    if process.scheduler().is_some() {
-        return Err(Error::NotSupported("process.scheduler".into()));
-    }
     if process.exec_cpu_affinity().is_some() {
         return Err(Error::NotSupported("process.execCPUAffinity".into()));
     }
@@ -250,19 +244,20 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
         }
     }
     if linux.intel_rdt().is_some() {
-        return Err(Error::NotSupported("linux.intelRdt".into()));
-    }
-    if linux.personality().is_some() {
-        return Err(Error::NotSupported("linux.personality".into()));
+        // resctrl groups are not implemented; say first whether the host could have them.
+        let mounted =
+            std::fs::read_to_string("/proc/self/mountinfo").is_ok_and(|m| m.lines().any(|l| l.contains(" - resctrl ")));
+        return Err(Error::NotSupported(if mounted {
+            "linux.intelRdt (resctrl groups are not implemented)".into()
+        } else {
+            "linux.intelRdt: this host has no resctrl filesystem (Intel RDT) mounted at /sys/fs/resctrl".into()
+        }));
     }
     if linux.time_offsets().is_some() {
         return Err(Error::NotSupported("linux.timeOffsets".into()));
     }
-    if linux.memory_policy().is_some() {
-        return Err(Error::NotSupported("linux.memoryPolicy".into()));
-    }
-    if linux.net_devices().is_some() {
-        return Err(Error::NotSupported("linux.netDevices".into()));
+    if let Some(devs) = linux.net_devices().as_ref().filter(|d| !d.is_empty()) {
+        check_net_devices(devs, ns).map_err(|(f, m)| err(&format!("linux.netDevices{f}"), &m))?;
     }
     if let Some(p) = linux.rootfs_propagation() {
         if crate::plan::propagation_flag(p).is_none() {
@@ -297,11 +292,6 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
                 if hook.timeout().is_some_and(|t| t <= 0) {
                     return Err(err(&format!("hooks.{name}[{i}].timeout"), "must be greater than zero"));
                 }
-                if matches!(name, "createContainer" | "startContainer") {
-                    return Err(Error::NotSupported(format!(
-                        "hooks.{name} (hooks inside the container namespaces are not implemented yet)"
-                    )));
-                }
             }
         }
     }
@@ -312,6 +302,44 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
         rootfs,
         config_path,
     })
+}
+
+/// `linux.netDevices`: valid names, distinct in the container, and a network namespace of
+/// the container's own (moving host devices into the host's namespace makes no sense).
+fn check_net_devices(
+    devs: &std::collections::HashMap<String, oci_spec::runtime::LinuxNetDevice>,
+    ns: &[oci_spec::runtime::LinuxNamespace],
+) -> std::result::Result<(), (String, String)> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(net) = ns.iter().find(|n| n.typ() == LinuxNamespaceType::Network) else {
+        return Err((String::new(), "requires a network namespace".into()));
+    };
+    if let Some(p) = net.path() {
+        let same = |a: &Path, b: &Path| matches!((std::fs::metadata(a), std::fs::metadata(b)), (Ok(x), Ok(y)) if x.ino() == y.ino() && x.dev() == y.dev());
+        if same(p, Path::new("/proc/self/ns/net")) {
+            return Err((
+                String::new(),
+                "the network namespace must not be the runtime's own".into(),
+            ));
+        }
+    }
+    let mut names = HashSet::new();
+    for (host, d) in devs {
+        if !crate::netdev::valid_name(host) {
+            return Err((format!(".{host}"), "is not a valid interface name".into()));
+        }
+        let name = d.name().as_deref().unwrap_or(host);
+        if !crate::netdev::valid_name(name) {
+            return Err((
+                format!(".{host}.name"),
+                format!("{name:?} is not a valid interface name"),
+            ));
+        }
+        if !names.insert(name.to_string()) {
+            return Err((format!(".{host}.name"), format!("{name:?} is used twice")));
+        }
+    }
+    Ok(())
 }
 
 fn errno_of(e: &std::io::Error) -> nix::errno::Errno {

@@ -526,3 +526,111 @@ pub fn recv_with_fd(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<(usize, Opti
 pub fn set_not_dumpable() -> Result<(), Errno> {
     prctl(libc::PR_SET_DUMPABLE, 0, 0)
 }
+
+/// Where a command started by [`enter_before_exec`] goes between fork and exec.
+#[derive(Debug, Default)]
+pub struct Entry {
+    /// `cgroup.procs` files (opened for writing) that the child moves itself into.
+    pub cgroup_procs: Vec<OwnedFd>,
+    /// Namespaces to join, in order (the user namespace first).
+    pub namespaces: Vec<(OwnedFd, nix::sched::CloneFlags)>,
+    /// Become uid/gid 0 after joining (a joined user namespace maps its root, not ours).
+    pub become_root: bool,
+    /// Directory to change to after joining the mount namespace.
+    pub cwd: Option<std::ffi::CString>,
+}
+
+/// Make `cmd`'s child join `entry` (cgroups, then namespaces, ids, cwd) right before it
+/// execs. A failure makes `spawn` fail with that error.
+pub fn enter_before_exec(cmd: &mut std::process::Command, entry: Entry) {
+    use std::os::fd::AsFd;
+    use std::os::unix::process::CommandExt;
+    let entry = std::sync::Arc::new(entry);
+    let hook = move || -> std::io::Result<()> {
+        for f in &entry.cgroup_procs {
+            // "0" is the writing process itself, in v1 and v2.
+            nix::unistd::write(f.as_fd(), b"0")?;
+        }
+        for (fd, flag) in &entry.namespaces {
+            nix::sched::setns(fd.as_fd(), *flag)?;
+        }
+        if entry.become_root {
+            let (u, g) = (nix::unistd::Uid::from_raw(0), nix::unistd::Gid::from_raw(0));
+            nix::unistd::setresgid(g, g, g)?;
+            nix::unistd::setresuid(u, u, u)?;
+        }
+        if let Some(d) = &entry.cwd {
+            nix::unistd::chdir(d.as_c_str())?;
+        }
+        Ok(())
+    };
+    // SAFETY: the closure runs in the forked child before exec. It only makes the raw
+    // system calls write(2), setns(2), setresgid/setresuid(2) and chdir(2) on data prepared
+    // before the fork (fds and a C string owned by the Arc); it neither allocates nor takes
+    // a lock, so it is async-signal-safe even when the parent is multi-threaded.
+    unsafe {
+        cmd.pre_exec(hook);
+    }
+}
+
+/// ioprio_set(IOPRIO_WHO_PROCESS, 0, value): the calling process's I/O priority.
+pub fn ioprio_set(value: u32) -> Result<(), Errno> {
+    // SAFETY: ioprio_set takes three integers; no memory is passed.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_ioprio_set,
+            1, /* IOPRIO_WHO_PROCESS */
+            0,
+            value as libc::c_long,
+        )
+    };
+    Errno::result(r).map(drop)
+}
+
+/// sched_setattr(0, attr, 0): the calling thread's scheduling policy.
+pub fn sched_setattr(attr: &crate::procattr::SchedAttr) -> Result<(), Errno> {
+    // SAFETY: `attr` is a valid, initialised `struct sched_attr` (repr(C), its `size` field
+    // says how much of it the kernel reads) that outlives the call; the kernel only reads it.
+    let r = unsafe { libc::syscall(libc::SYS_sched_setattr, 0, attr as *const _, 0) };
+    Errno::result(r).map(drop)
+}
+
+/// personality(2) with a persona value.
+pub fn set_personality(persona: u64) -> Result<(), Errno> {
+    // SAFETY: personality takes one integer and touches no memory of ours.
+    let r = unsafe { libc::personality(persona as libc::c_ulong) };
+    Errno::result(r).map(drop)
+}
+
+/// set_mempolicy(mode, nodemask, maxnode).
+pub fn set_mempolicy(p: &crate::procattr::MemPolicy) -> Result<(), Errno> {
+    let mask = if p.nodemask.is_empty() {
+        std::ptr::null()
+    } else {
+        p.nodemask.as_ptr()
+    };
+    // SAFETY: `mask` is null or points to `nodemask`, whose length in bits is at least
+    // `maxnode - 1` (built together in procattr::mem_policy); the kernel only reads it.
+    let r = unsafe { libc::syscall(libc::SYS_set_mempolicy, p.mode as libc::c_long, mask, p.maxnode) };
+    Errno::result(r).map(drop)
+}
+
+/// Take ownership of a descriptor the kernel just installed in this process (SCM_RIGHTS).
+pub fn own_received_fd(fd: RawFd) -> OwnedFd {
+    // SAFETY: the caller got `fd` from a received SCM_RIGHTS message: it is open, owned by
+    // nobody else in this process, and is closed exactly once by the returned OwnedFd.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// The window size (rows, columns) of the terminal `fd` (TIOCGWINSZ).
+pub fn get_winsize(fd: BorrowedFd<'_>) -> Result<(u16, u16), Errno> {
+    let mut ws = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes a winsize into the valid, writable pointer we pass.
+    Errno::result(unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) })?;
+    Ok((ws.ws_row, ws.ws_col))
+}
