@@ -149,7 +149,10 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
     }
     if !plan.late_unshare.is_empty() {
         nix::sched::unshare(plan.late_unshare)
-            .map_err(|e| child_err!(Stage::UnshareNamespace, e, "cgroup namespace"))?;
+            .map_err(|e| child_err!(Stage::UnshareNamespace, e, "cgroup or time namespace"))?;
+    }
+    if let Some(offsets) = &plan.time_offsets {
+        enter_time_namespace(offsets)?;
     }
     if let Some(h) = &plan.hostname {
         nix::unistd::sethostname(std::ffi::OsStr::from_bytes_nb(h))
@@ -200,6 +203,28 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
         }
     }
     exec_prepared(p, exe)
+}
+
+/// Set the offsets of the time namespace just unshared (it is only ours "for children"
+/// so far, so its offsets can still change), then enter it ourselves.
+fn enter_time_namespace(offsets: &[u8]) -> Result<(), ChildError> {
+    use nix::fcntl::{open, OFlag};
+    use nix::sys::stat::Mode;
+    let f = open(
+        c"/proc/self/timens_offsets",
+        OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| child_err!(Stage::UnshareNamespace, e, "opening /proc/self/timens_offsets"))?;
+    nix::unistd::write(&f, offsets).map_err(|e| child_err!(Stage::UnshareNamespace, e, "writing time offsets"))?;
+    let ns = open(
+        c"/proc/self/ns/time_for_children",
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| child_err!(Stage::UnshareNamespace, e, "opening the new time namespace"))?;
+    nix::sched::setns(&ns, CloneFlags::from_bits_retain(libc::CLONE_NEWTIME))
+        .map_err(|e| child_err!(Stage::JoinNamespace, e, "entering the new time namespace"))
 }
 
 trait OsStrNb {

@@ -29,6 +29,7 @@ pub mod exec;
 pub mod features;
 pub mod hooks;
 pub mod idmap;
+pub mod idmount;
 mod init;
 pub mod lsm;
 pub mod netdev;

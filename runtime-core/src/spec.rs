@@ -232,13 +232,18 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
         if d.as_os_str().is_empty() {
             return Err(err(&format!("mounts[{i}].destination"), "is required"));
         }
-        if m.uid_mappings().is_some() || m.gid_mappings().is_some() {
+        let opts = m.options().as_deref().unwrap_or(&[]);
+        let idmapped = m.uid_mappings().is_some()
+            || m.gid_mappings().is_some()
+            || opts.iter().any(|o| o == "idmap" || o == "ridmap");
+        let bind = m.typ().as_deref() == Some("bind") || opts.iter().any(|o| o == "bind" || o == "rbind");
+        if idmapped && !bind {
             return Err(Error::NotSupported(format!(
-                "mounts[{i}].uidMappings (id-mapped mounts)"
+                "mounts[{i}]: id-mapped mounts are supported for bind mounts only"
             )));
         }
-        for o in m.options().as_deref().unwrap_or(&[]) {
-            if matches!(o.as_str(), "idmap" | "ridmap" | "rro" | "rrw" | "tmpcopyup") {
+        for o in opts {
+            if matches!(o.as_str(), "rro" | "rrw" | "tmpcopyup") {
                 return Err(Error::NotSupported(format!("mounts[{i}].options: {o}")));
             }
         }
@@ -253,8 +258,29 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
             "linux.intelRdt: this host has no resctrl filesystem (Intel RDT) mounted at /sys/fs/resctrl".into()
         }));
     }
-    if linux.time_offsets().is_some() {
-        return Err(Error::NotSupported("linux.timeOffsets".into()));
+    if let Some(offsets) = linux.time_offsets().as_ref().filter(|o| !o.is_empty()) {
+        // The offsets are set on a time namespace before any process enters it, so the
+        // container must create one (runtime-spec config-linux.md "Offset for Time Namespace").
+        if !ns
+            .iter()
+            .any(|n| n.typ() == LinuxNamespaceType::Time && n.path().is_none())
+        {
+            return Err(err("linux.timeOffsets", "requires a new time namespace"));
+        }
+        for (clock, o) in offsets {
+            if !matches!(clock.as_str(), "monotonic" | "boottime") {
+                return Err(err(
+                    &format!("linux.timeOffsets.{clock}"),
+                    "unknown clock (want monotonic or boottime)",
+                ));
+            }
+            if o.nanosecs().is_some_and(|n| n >= 1_000_000_000) {
+                return Err(err(
+                    &format!("linux.timeOffsets.{clock}.nanosecs"),
+                    "must be below 1000000000",
+                ));
+            }
+        }
     }
     if let Some(devs) = linux.net_devices().as_ref().filter(|d| !d.is_empty()) {
         check_net_devices(devs, ns).map_err(|(f, m)| err(&format!("linux.netDevices{f}"), &m))?;
