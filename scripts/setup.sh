@@ -24,6 +24,8 @@ if [ "${1:-}" != "--demo" ]; then
   pkgs+=(golang-github-containers-common)
   # dockerd: the security suite takes Docker's default seccomp profile from a private daemon.
   pkgs+=(docker.io)
+  # apparmor_parser: the AppArmor test loads a profile where AppArmor is enabled (the v2 VM).
+  pkgs+=(apparmor)
   pkgs+=(uidmap passwd)  # rootless tests: newuidmap/newgidmap, useradd
 fi
 missing=()
