@@ -35,6 +35,9 @@ pub struct CreateOptions {
     /// Socket-activation fds to pass on (the caller's `LISTEN_FDS`, when `LISTEN_PID` is
     /// the caller): fds 3..3+n, before the preserved ones.
     pub listen_fds: u32,
+    /// runc's `--systemd-cgroup`: `cgroupsPath` is `slice:prefix:name` and systemd owns
+    /// the cgroup.
+    pub systemd_cgroup: bool,
 }
 
 impl CreateOptions {
@@ -130,6 +133,19 @@ impl Runtime {
             .as_ref()
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default();
+        if opts.systemd_cgroup {
+            let unit = cgroups::systemd_path(&cg_path, id)
+                .map_err(|e| Error::config(checked.bundle().join("config.json"), "linux.cgroupsPath", e))?;
+            if !Path::new("/run/systemd/system").exists() {
+                return Err(Error::NotSupported(format!(
+                    "--systemd-cgroup: systemd is not running on this host (no /run/systemd/system), so the unit for {} cannot be created; the systemd cgroup driver",
+                    unit.display()
+                )));
+            }
+            return Err(Error::NotSupported(
+                "--systemd-cgroup: the systemd cgroup driver (use the cgroupfs driver: no --systemd-cgroup)".into(),
+            ));
+        }
         let (hs, dirs) = cgroups::plan(&cg_path, id)?;
         let plan_opts = PlanOptions {
             no_pivot: opts.no_pivot,
@@ -167,6 +183,7 @@ impl Runtime {
                 .clone()
                 .map(|h| hooks::with_default_env(h, process.env().as_deref())),
             seccomp: linux.seccomp().clone(),
+            resources: linux.resources().clone(),
         };
         let locked = self.root.reserve(&st)?;
         let result = (|| -> Result<Created> {
@@ -174,32 +191,13 @@ impl Runtime {
                 Ok(set) => set,
                 // Rootless without a delegated, writable cgroup: nothing to limit, so run
                 // without a cgroup of our own (runc's rootless behaviour).
-                Err(e) if self.rootless && !has_limits(linux.resources().as_ref()) => {
-                    let _ = e;
-                    CgroupSet::default()
-                }
+                Err(_) if self.rootless && !has_limits(linux.resources().as_ref()) => CgroupSet::default(),
                 Err(e) => return Err(e),
             };
-            if let Some(r) = linux.resources() {
-                let extra: Vec<String> = linux
-                    .devices()
-                    .as_deref()
-                    .unwrap_or(&[])
-                    .iter()
-                    .map(|d| {
-                        format!(
-                            "{} {}:{} rwm",
-                            if d.typ() == oci_spec::runtime::LinuxDeviceType::B {
-                                'b'
-                            } else {
-                                'c'
-                            },
-                            d.major(),
-                            d.minor()
-                        )
-                    })
-                    .collect();
-                cgroups::apply(&hs, &st.cgroup, r, &extra)?;
+            if !st.cgroup.dirs.is_empty() {
+                let rules = device_rules(linux);
+                let layout = cgroups::resources::Layout::new(&hs, &st.cgroup.dirs);
+                cgroups::resources::apply(&layout, &linux.resources().clone().unwrap_or_default(), Some(&rules))?;
             }
             let fifo = make_fifo(&locked.dir)?;
             let console = match &opts.console_socket {
@@ -473,6 +471,96 @@ impl Runtime {
         }
     }
 
+    /// Change the resource limits of a live container: the fields set in `r` are written
+    /// (devices are not updated, as in runc) and the merged resources saved in the state.
+    pub fn update(&self, id: &str, r: &oci_spec::runtime::LinuxResources) -> Result<()> {
+        use cgroups::resources;
+        spec::validate_id(id)?;
+        spec::validate_resources(r, "resources")?;
+        let locked = self.root.lock(id)?.ok_or_else(|| Error::NotExist(id.to_string()))?;
+        let mut st = self.load_visible(id)?;
+        if status_of(&st, &locked.dir) == Status::Stopped {
+            return Err(Error::wrong_state(id, "container not running"));
+        }
+        let layout = resources::Layout::of(&st.cgroup.dirs)?;
+        let all = resources::merged(st.resources.as_ref(), r);
+        if let Some(limit) = r.memory().and_then(|m| m.limit()).filter(|l| *l > 0) {
+            if all.memory().and_then(|m| m.check_before_update()) == Some(true) {
+                let usage = cgroups::stats::collect(&layout).memory.usage.usage;
+                if usage > limit as u64 {
+                    return Err(Error::InvalidArgument(format!(
+                        "memory.limit {limit} is below the container's current memory usage {usage} (checkBeforeUpdate)"
+                    )));
+                }
+            }
+        }
+        let eff = resources::merge_for_update(st.resources.as_ref(), r);
+        resources::apply(&layout, &eff, None)?;
+        st.resources = Some(all);
+        state::write_state(&locked.dir, &st)
+    }
+
+    /// Resource usage of a container's cgroup (runc's `events --stats` data).
+    pub fn stats(&self, id: &str) -> Result<cgroups::stats::Stats> {
+        spec::validate_id(id)?;
+        let st = self.load_visible(id)?;
+        if self.status(&st) == Status::Stopped {
+            return Err(Error::wrong_state(id, format!("container with id {id} is not running")));
+        }
+        let layout = cgroups::resources::Layout::of(&st.cgroup.dirs)?;
+        Ok(cgroups::stats::collect(&layout))
+    }
+
+    /// runc's `events`: a `stats` event every `interval` and an `oom` event whenever the
+    /// kernel's OOM killer kills a task of the container, until the container stops or
+    /// `emit` returns false. With `stats_only`, one `stats` event and return.
+    pub fn events(
+        &self,
+        id: &str,
+        interval: Duration,
+        stats_only: bool,
+        emit: &mut dyn FnMut(&Event) -> bool,
+    ) -> Result<()> {
+        let first = self.stats(id)?;
+        let ev = |typ: &'static str, data| Event {
+            typ,
+            id: id.to_string(),
+            data,
+        };
+        if stats_only {
+            emit(&ev("stats", Some(first)));
+            return Ok(());
+        }
+        if interval.is_zero() {
+            return Err(Error::InvalidArgument(
+                "duration interval must be greater than 0".into(),
+            ));
+        }
+        let st = self.load_visible(id)?;
+        let layout = cgroups::resources::Layout::of(&st.cgroup.dirs)?;
+        let mut ooms = cgroups::stats::oom_kills(&layout).unwrap_or(0);
+        let mut next_stats = Instant::now();
+        loop {
+            if !state::init_alive(&st) || st.cgroup.dirs.iter().all(|d| !d.exists()) {
+                return Ok(());
+            }
+            let now_ooms = cgroups::stats::oom_kills(&layout).unwrap_or(ooms);
+            if now_ooms > ooms {
+                ooms = now_ooms;
+                if !emit(&ev("oom", None)) {
+                    return Ok(());
+                }
+            }
+            if Instant::now() >= next_stats {
+                next_stats = Instant::now() + interval;
+                if !emit(&ev("stats", Some(cgroups::stats::collect(&layout)))) {
+                    return Ok(());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50).min(interval));
+        }
+    }
+
     /// Host pids of every process in the container's cgroup (empty once it is gone).
     pub fn pids(&self, id: &str) -> Result<Vec<Pid>> {
         spec::validate_id(id)?;
@@ -576,6 +664,62 @@ fn has_limits(r: Option<&oci_spec::runtime::LinuxResources>) -> bool {
             || r.rdma().as_ref().is_some_and(|h| !h.is_empty())
             || r.unified().as_ref().is_some_and(|h| !h.is_empty())
     })
+}
+
+/// One line of runc's `events` output: `{"type":"stats","id":ID,"data":{...}}` or
+/// `{"type":"oom","id":ID}`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Event {
+    #[serde(rename = "type")]
+    pub typ: &'static str,
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<cgroups::stats::Stats>,
+}
+
+/// The device rules of a container: deny everything, the configured catch-all rules that
+/// lead the list (`runc spec`'s `{"allow": false, "access": "rwm"}`), runc's default
+/// allow-list, the rest of the configured rules, then the configured device nodes. runc puts
+/// the default allow-list after every configured rule, so a rule denying `/dev/null` has no
+/// effect there; here a configured rule overrides the defaults (later rules win).
+fn device_rules(linux: &oci_spec::runtime::Linux) -> Vec<cgroups::devices::DeviceRule> {
+    use cgroups::devices::{self, DeviceRule};
+    let mut rules = vec![DeviceRule {
+        allow: false,
+        kind: 'a',
+        major: None,
+        minor: None,
+        access: "rwm".into(),
+    }];
+    let configured: Vec<DeviceRule> = linux
+        .resources()
+        .as_ref()
+        .and_then(|r| r.devices().as_deref())
+        .unwrap_or(&[])
+        .iter()
+        .map(DeviceRule::from_spec)
+        .collect();
+    let lead = configured
+        .iter()
+        .take_while(|r| r.kind == 'a' && r.major.is_none() && r.minor.is_none())
+        .count();
+    rules.extend(configured[..lead].iter().cloned());
+    rules.extend(devices::default_allowed());
+    rules.extend(configured[lead..].iter().cloned());
+    for d in linux.devices().as_deref().unwrap_or(&[]) {
+        let kind = match d.typ() {
+            oci_spec::runtime::LinuxDeviceType::B => 'b',
+            oci_spec::runtime::LinuxDeviceType::P => continue,
+            _ => 'c',
+        };
+        rules.push(DeviceRule::allow(
+            kind,
+            Some(d.major() as u32),
+            Some(d.minor() as u32),
+            "rwm",
+        ));
+    }
+    rules
 }
 
 /// Options of `run` beyond those of `create`.

@@ -6,6 +6,7 @@
 //! allocation, capset, close_range, pidfds, the init's signal handlers).
 #![allow(unsafe_code)]
 
+pub mod bpf;
 pub mod seccomp;
 
 use std::ffi::{c_char, CStr};
