@@ -28,6 +28,10 @@ if [ "${1:-}" != "--demo" ]; then
   pkgs+=(apparmor)
   pkgs+=(uidmap passwd)  # rootless tests: newuidmap/newgidmap, useradd
 fi
+# The C API's tests: the header generator and Go for the cgo package.
+if [ "${1:-}" != "--demo" ]; then
+  pkgs+=(cbindgen golang-go)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -33,6 +33,10 @@ else
   echo "0 passed, 1 failed: library example"; exit 1
 fi
 
+echo "== C API"
+# libruntime from C (ASan/UBSan/LSan) and Go, the header drift check; see runtime-capi/tests/run.sh.
+runtime-capi/tests/run.sh
+
 echo "== conformance (runtime-cli)"
 RUNTIME=runtime-cli conformance/scripts/guarded-ns.sh cargo test --locked -p conformance -- --test-threads=2
 

@@ -157,6 +157,7 @@ fn create_options(sm: &ArgMatches) -> Result<CreateOptions, String> {
         preserve_fds: sm.get_one::<u32>("preserve-fds").copied().unwrap_or(0),
         listen_fds: listen_fds(),
         systemd_cgroup: false,
+        stdio: None,
     })
 }
 
@@ -411,6 +412,7 @@ fn exec(rt: &Runtime, sm: &ArgMatches) -> Result<Outcome, Error> {
         console_socket: sm.get_one::<String>("console-socket").map(PathBuf::from),
         preserve_fds,
         ignore_paused: sm.get_flag("ignore-paused"),
+        stdio: None,
         source,
     };
     Ok(match rt.exec(&id, opts)? {

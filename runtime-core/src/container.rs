@@ -38,6 +38,23 @@ pub struct CreateOptions {
     /// runc's `--systemd-cgroup`: `cgroupsPath` is `slice:prefix:name` and systemd owns
     /// the cgroup.
     pub systemd_cgroup: bool,
+    /// Descriptors that become the init's stdin, stdout and stderr instead of the caller's.
+    pub stdio: Option<StdioFds>,
+}
+
+/// Three descriptors (stdin, stdout, stderr) dup2'd onto 0, 1, 2 in the child right before
+/// its credentials change, for embedders that do not want the process to share their own
+/// stdio (the C API). Shared so that options stay cheap to clone.
+pub type StdioFds = std::sync::Arc<[OwnedFd; 3]>;
+
+/// Refuse stdio descriptors together with a terminal: the pty is the process's stdio then.
+pub(crate) fn check_stdio(stdio: &Option<StdioFds>, terminal: bool) -> Result<()> {
+    if stdio.is_some() && terminal {
+        return Err(Error::InvalidArgument(
+            "stdio descriptors cannot be combined with process.terminal".into(),
+        ));
+    }
+    Ok(())
 }
 
 impl CreateOptions {
@@ -124,6 +141,7 @@ impl Runtime {
             (true, Some(_)) => {}
             (false, None) => {}
         }
+        check_stdio(&opts.stdio, terminal)?;
         if self.root.dir(id).exists() {
             return Err(Error::AlreadyExists(id.to_string()));
         }
@@ -241,7 +259,15 @@ impl Runtime {
                 let state = hooks::state_json(id, pid.as_raw(), "creating", &st.bundle, st.annotations.as_ref());
                 crate::seccomp::send_to_listener(l, pid.as_raw(), &state, fd.as_fd())
             };
-            let created = spawn(&plan, &st.cgroup, fifo, console, &hooks_at, &listener_at)?;
+            let created = spawn(
+                &plan,
+                &st.cgroup,
+                fifo,
+                console,
+                opts.stdio.as_deref(),
+                &hooks_at,
+                &listener_at,
+            )?;
             st.pid = created.pid.as_raw();
             st.pid_start_time = state::proc_start_time(created.pid).map(|(t, _)| t).unwrap_or(0);
             st.phase = Phase::Created;
@@ -866,6 +892,7 @@ fn spawn(
     cg: &CgroupSet,
     fifo: OwnedFd,
     console: Option<OwnedFd>,
+    stdio: Option<&[OwnedFd; 3]>,
     hooks_at: &dyn Fn(Pid) -> Result<()>,
     listener_at: &dyn Fn(Pid, OwnedFd) -> Result<()>,
 ) -> Result<Created> {
@@ -880,6 +907,7 @@ fn spawn(
         sock: child_sock.as_fd(),
         fifo: fifo.as_fd(),
         console: console.as_ref().map(|c| c.as_fd()),
+        stdio: stdio.map(|[a, b, c]| [a.as_fd(), b.as_fd(), c.as_fd()]),
     };
     let first =
         crate::sys::spawn(flags, libc::SIGCHLD, || init::child_main(plan, fds)).map_err(|e| Error::sys("clone3", e))?;

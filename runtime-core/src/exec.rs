@@ -28,6 +28,8 @@ pub struct ExecOptions {
     pub console_socket: Option<PathBuf>,
     pub preserve_fds: u32,
     pub ignore_paused: bool,
+    /// Descriptors that become the process's stdin, stdout and stderr instead of the caller's.
+    pub stdio: Option<crate::container::StdioFds>,
     /// Where the process came from, for error messages (`--process` file or config.json).
     pub source: PathBuf,
 }
@@ -226,6 +228,7 @@ impl crate::Runtime {
             }
             _ => {}
         }
+        crate::container::check_stdio(&opts.stdio, terminal)?;
         let mut process = crate::plan::process_plan(p, &st.rootfs, src, opts.preserve_fds)?;
         (process.seccomp, process.seccomp_listener) = crate::plan::compile_seccomp(st.seccomp.as_ref(), src)?;
         let plan = ExecPlan {
@@ -262,7 +265,7 @@ impl crate::Runtime {
             let state = crate::hooks::state_json(id, st.pid, "running", &st.bundle, st.annotations.as_ref());
             crate::seccomp::send_to_listener(l, pid.as_raw(), &state, fd.as_fd())
         };
-        let pid = spawn_exec(&plan, &st.cgroup, console, &listener_at)?;
+        let pid = spawn_exec(&plan, &st.cgroup, console, opts.stdio.as_deref(), &listener_at)?;
         let master = match proxy.as_ref().map(|s| crate::ttyproxy::receive_master(s.as_fd())) {
             Some(Err(e)) => {
                 let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
@@ -297,6 +300,7 @@ fn spawn_exec(
     plan: &ExecPlan,
     cg: &crate::cgroups::CgroupSet,
     console: Option<OwnedFd>,
+    stdio: Option<&[OwnedFd; 3]>,
     listener_at: &dyn Fn(Pid, OwnedFd) -> Result<()>,
 ) -> Result<Pid> {
     use nix::sys::socket::{AddressFamily, SockFlag, SockType};
@@ -305,7 +309,8 @@ fn spawn_exec(
             .map_err(|e| Error::sys("socketpair", e))?;
     let sock = child_sock.as_fd();
     let con = console.as_ref().map(|c| c.as_fd());
-    let first = crate::sys::spawn(0, libc::SIGCHLD, || crate::init::exec_child(plan, sock, con))
+    let stdio = stdio.map(|[a, b, c]| [a.as_fd(), b.as_fd(), c.as_fd()]);
+    let first = crate::sys::spawn(0, libc::SIGCHLD, || crate::init::exec_child(plan, sock, con, stdio))
         .map_err(|e| Error::sys("clone3", e))?;
     drop(child_sock);
     drop(console);

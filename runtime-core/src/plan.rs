@@ -191,7 +191,7 @@ pub struct ProcessPlan {
     pub arg0: String,
     pub uid: u32,
     pub gid: u32,
-    pub additional_gids: Vec<nix::unistd::Gid>,
+    pub additional_gids: Vec<libc::gid_t>,
     pub umask: Option<u32>,
     pub caps: CapSets,
     pub bounding: u64,
@@ -1176,14 +1176,7 @@ pub fn process_plan(p: &Process, rootfs: &Path, cfg: &Path, preserve_fds: u32) -
         arg0,
         uid,
         gid,
-        additional_gids: p
-            .user()
-            .additional_gids()
-            .as_deref()
-            .unwrap_or(&[])
-            .iter()
-            .map(|g| nix::unistd::Gid::from_raw(*g))
-            .collect(),
+        additional_gids: p.user().additional_gids().as_deref().unwrap_or(&[]).to_vec(),
         umask: p.user().umask(),
         caps: caps_sets,
         bounding,

@@ -91,6 +91,34 @@ pub fn spawn<F: FnOnce() -> i32>(flags: u64, exit_signal: i32, child: F) -> Resu
     })
 }
 
+// The credential calls below are raw system calls on purpose. glibc's wrappers of
+// setresuid/setresgid/setgroups apply the change to every thread glibc knows of
+// (`__nptl_setxid`, signalling each one and waiting for it). A child made with clone3 from
+// a multi-threaded process (the C API inside Go or a shim) is single-threaded, but glibc's
+// thread list still names the parent's threads, so the wrapper waits forever for threads
+// that do not exist in the child. The raw calls change the calling thread, which is the
+// whole process here.
+
+/// setresuid(2) with all three ids set to `uid`, as a raw system call (see above).
+pub fn setresuid(uid: nix::unistd::Uid) -> Result<(), Errno> {
+    let u = uid.as_raw();
+    // SAFETY: a system call with plain integer arguments.
+    Errno::result(unsafe { libc::syscall(libc::SYS_setresuid, u, u, u) }).map(drop)
+}
+
+/// setresgid(2) with all three ids set to `gid`, as a raw system call (see above).
+pub fn setresgid(gid: nix::unistd::Gid) -> Result<(), Errno> {
+    let g = gid.as_raw();
+    // SAFETY: a system call with plain integer arguments.
+    Errno::result(unsafe { libc::syscall(libc::SYS_setresgid, g, g, g) }).map(drop)
+}
+
+/// setgroups(2) as a raw system call (see above).
+pub fn setgroups(gids: &[libc::gid_t]) -> Result<(), Errno> {
+    // SAFETY: the kernel reads `gids.len()` gid_t values from the pointer, all inside the slice.
+    Errno::result(unsafe { libc::syscall(libc::SYS_setgroups, gids.len(), gids.as_ptr()) }).map(drop)
+}
+
 /// `_exit(2)`: leave the process now, running no destructors or atexit handlers (what a
 /// forked child must do).
 pub fn exit_now(code: i32) -> ! {
