@@ -60,3 +60,7 @@ echo "== cgroup v2 VM"
 # only cgroup v2 (scripts/vm/; the first run installs qemu and Debian's kernel).
 "$here/vm/selftest-v2.sh"
 "$here/vm/test-cgroups-v2.sh"
+
+echo "== AppArmor in the VM"
+# The host has no LSM; the VM's kernel has AppArmor: the profile test runs for real there.
+"$here/vm/test-cgroups-v2.sh" security -- apparmor_profile_applied_or_refused --test-threads=1

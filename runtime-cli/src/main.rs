@@ -15,6 +15,8 @@ use runtime_core::{CreateOptions, Error, Pid, Runtime};
 
 const DEFAULT_ROOT: &str = "/run/runtime-cli";
 
+static DEBUG_LOGGER: std::sync::OnceLock<std::sync::Mutex<log::Logger>> = std::sync::OnceLock::new();
+
 /// What a command ends with: success, a process exit code (`run`, `exec`), or an error.
 enum Outcome {
     Ok,
@@ -70,6 +72,18 @@ fn main() -> ExitCode {
             return ExitCode::from(fail_code);
         }
     };
+    if logger.debug {
+        // The library's debug messages (e.g. seccomp rules skipped for unknown syscalls) go
+        // to the same destination, as `level=debug` entries, only under --debug.
+        if let Ok(l) = log::Logger::new(log_path.as_deref(), format, true) {
+            let _ = DEBUG_LOGGER.set(std::sync::Mutex::new(l));
+            runtime_core::set_debug_sink(|msg| {
+                if let Some(Ok(mut l)) = DEBUG_LOGGER.get().map(|l| l.lock()) {
+                    l.log("debug", msg);
+                }
+            });
+        }
+    }
     if m.get_one::<String>("criu").is_some() {
         logger.log("debug", "--criu is ignored");
     }

@@ -252,7 +252,22 @@ impl Runtime {
                 }
                 Ok(())
             };
-            let created = spawn(&plan, &st.cgroup, fifo, console, opts.stdio.as_deref(), &hooks_at)?;
+            let listener_at = |pid: Pid, fd: OwnedFd| -> Result<()> {
+                let Some(l) = &plan.process.seccomp_listener else {
+                    return Err(Error::InitDied("unexpected seccomp listener".into()));
+                };
+                let state = hooks::state_json(id, pid.as_raw(), "creating", &st.bundle, st.annotations.as_ref());
+                crate::seccomp::send_to_listener(l, pid.as_raw(), &state, fd.as_fd())
+            };
+            let created = spawn(
+                &plan,
+                &st.cgroup,
+                fifo,
+                console,
+                opts.stdio.as_deref(),
+                &hooks_at,
+                &listener_at,
+            )?;
             st.pid = created.pid.as_raw();
             st.pid_start_time = state::proc_start_time(created.pid).map(|(t, _)| t).unwrap_or(0);
             st.phase = Phase::Created;
@@ -879,6 +894,7 @@ fn spawn(
     console: Option<OwnedFd>,
     stdio: Option<&[OwnedFd; 3]>,
     hooks_at: &dyn Fn(Pid) -> Result<()>,
+    listener_at: &dyn Fn(Pid, OwnedFd) -> Result<()>,
 ) -> Result<Created> {
     let (parent_sock, child_sock) =
         nix::sys::socket::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
@@ -900,7 +916,7 @@ fn spawn(
     drop(console);
 
     let mut init_pid = (plan.mode == SpawnMode::Direct).then_some(first.pid);
-    let result = drive(plan, cg, &parent_sock, first.pid, &mut init_pid, hooks_at);
+    let result = drive(plan, cg, &parent_sock, first.pid, &mut init_pid, hooks_at, listener_at);
     if plan.mode == SpawnMode::TwoStage {
         // The intermediate exits once it has reported the init's pid.
         let _ = waitpid(first.pid, None);
@@ -1001,6 +1017,7 @@ fn drive(
     first: Pid,
     init_pid: &mut Option<Pid>,
     hooks_at: &dyn Fn(Pid) -> Result<()>,
+    listener_at: &dyn Fn(Pid, OwnedFd) -> Result<()>,
 ) -> Result<()> {
     if plan.mode == SpawnMode::Direct {
         if plan.new_user {
@@ -1009,8 +1026,14 @@ fn drive(
         release_init(plan, cg, sock, first)?;
     }
     loop {
-        match recv_child(sock, init_pid.unwrap_or(first))? {
+        let (msg, fd) = recv_child(sock, init_pid.unwrap_or(first))?;
+        match msg {
             ChildMsg::Ready => return Ok(()),
+            ChildMsg::SeccompListener => {
+                let fd = fd.ok_or_else(|| Error::InitDied("seccomp listener message without a descriptor".into()))?;
+                listener_at(init_pid.unwrap_or(first), fd)?;
+                send_go(sock)?;
+            }
             ChildMsg::HookPoint => {
                 hooks_at(init_pid.unwrap_or(first))?;
                 send_go(sock)?;
@@ -1058,10 +1081,22 @@ pub fn write_pid_file(path: &Path, pid: Pid) -> Result<()> {
 
 /// Drive an exec'd process through its setup: place it in the container's cgroup once the
 /// intermediate reports its pid, then wait for ready or an error.
-pub(crate) fn drive_exec(cg: &CgroupSet, sock: &OwnedFd, first: Pid, pid: &mut Option<Pid>) -> Result<()> {
+pub(crate) fn drive_exec(
+    cg: &CgroupSet,
+    sock: &OwnedFd,
+    first: Pid,
+    pid: &mut Option<Pid>,
+    listener_at: &dyn Fn(Pid, OwnedFd) -> Result<()>,
+) -> Result<()> {
     loop {
-        match recv_child(sock, pid.unwrap_or(first))? {
+        let (msg, fd) = recv_child(sock, pid.unwrap_or(first))?;
+        match msg {
             ChildMsg::Ready => return Ok(()),
+            ChildMsg::SeccompListener => {
+                let fd = fd.ok_or_else(|| Error::InitDied("seccomp listener message without a descriptor".into()))?;
+                listener_at(pid.unwrap_or(first), fd)?;
+                send_go(sock)?;
+            }
             ChildMsg::InitPid(p) => {
                 let p = Pid::from_raw(p);
                 *pid = Some(p);
@@ -1093,13 +1128,14 @@ pub(crate) fn connect_console(path: &Path) -> Result<OwnedFd> {
         .map_err(|e| Error::io("connecting to console socket", path, e))
 }
 
-/// Receive the next message from a spawned child. A closed socket means every child end is
-/// gone: the child died before reporting, and its wait status (`who`) says how.
-fn recv_child(sock: &OwnedFd, who: Pid) -> Result<ChildMsg> {
+/// Receive the next message from a spawned child, with the descriptor it carries (the
+/// seccomp listener). A closed socket means every child end is gone: the child died before
+/// reporting, and its wait status (`who`) says how.
+fn recv_child(sock: &OwnedFd, who: Pid) -> Result<(ChildMsg, Option<OwnedFd>)> {
     let mut buf = [0u8; MAX_MSG];
     loop {
-        match nix::sys::socket::recv(sock.as_raw_fd(), &mut buf, MsgFlags::empty()) {
-            Ok(0) => {
+        match crate::sys::recv_with_fd(sock.as_fd(), &mut buf) {
+            Ok((0, _)) => {
                 let how = match waitpid(who, None) {
                     Ok(WaitStatus::Exited(_, c)) => format!("exit status {c}"),
                     Ok(WaitStatus::Signaled(_, s, _)) => format!("killed by {s}"),
@@ -1107,7 +1143,10 @@ fn recv_child(sock: &OwnedFd, who: Pid) -> Result<ChildMsg> {
                 };
                 return Err(Error::InitDied(how));
             }
-            Ok(n) => return ChildMsg::decode(&buf[..n]).map_err(|e| Error::InitDied(format!("bad message: {e}"))),
+            Ok((n, fd)) => {
+                let msg = ChildMsg::decode(&buf[..n]).map_err(|e| Error::InitDied(format!("bad message: {e}")))?;
+                return Ok((msg, fd));
+            }
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(Error::sys("reading from the container process", e)),
         }

@@ -229,16 +229,8 @@ impl crate::Runtime {
             _ => {}
         }
         crate::container::check_stdio(&opts.stdio, terminal)?;
-        for (field, v) in [
-            ("apparmorProfile", p.apparmor_profile()),
-            ("selinuxLabel", p.selinux_label()),
-        ] {
-            if v.as_deref().is_some_and(|s| !s.is_empty()) {
-                return Err(Error::NotSupported(format!("{field} (no LSM is implemented yet)")));
-            }
-        }
         let mut process = crate::plan::process_plan(p, &st.rootfs, src, opts.preserve_fds)?;
-        process.seccomp = crate::plan::compile_seccomp(st.seccomp.as_ref(), src)?;
+        (process.seccomp, process.seccomp_listener) = crate::plan::compile_seccomp(st.seccomp.as_ref(), src)?;
         let plan = ExecPlan {
             join: namespaces_of(Pid::from_raw(st.pid))?,
             process,
@@ -266,7 +258,14 @@ impl crate::Runtime {
             }
             None => None,
         };
-        let pid = spawn_exec(&plan, &st.cgroup, console, opts.stdio.as_deref())?;
+        let listener_at = |pid: Pid, fd: OwnedFd| -> Result<()> {
+            let Some(l) = &plan.process.seccomp_listener else {
+                return Err(Error::InitDied("unexpected seccomp listener".into()));
+            };
+            let state = crate::hooks::state_json(id, st.pid, "running", &st.bundle, st.annotations.as_ref());
+            crate::seccomp::send_to_listener(l, pid.as_raw(), &state, fd.as_fd())
+        };
+        let pid = spawn_exec(&plan, &st.cgroup, console, opts.stdio.as_deref(), &listener_at)?;
         let master = match proxy.as_ref().map(|s| crate::ttyproxy::receive_master(s.as_fd())) {
             Some(Err(e)) => {
                 let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
@@ -302,6 +301,7 @@ fn spawn_exec(
     cg: &crate::cgroups::CgroupSet,
     console: Option<OwnedFd>,
     stdio: Option<&[OwnedFd; 3]>,
+    listener_at: &dyn Fn(Pid, OwnedFd) -> Result<()>,
 ) -> Result<Pid> {
     use nix::sys::socket::{AddressFamily, SockFlag, SockType};
     let (parent_sock, child_sock) =
@@ -315,7 +315,7 @@ fn spawn_exec(
     drop(child_sock);
     drop(console);
     let mut pid = None;
-    let r = crate::container::drive_exec(cg, &parent_sock, first.pid, &mut pid);
+    let r = crate::container::drive_exec(cg, &parent_sock, first.pid, &mut pid, listener_at);
     let _ = waitpid(first.pid, None);
     match r {
         Ok(()) => Ok(pid.expect("ready implies a pid")),

@@ -141,8 +141,8 @@ pub fn document() -> Value {
                 "knownFlags": SECCOMP_FLAGS,
                 "supportedFlags": SECCOMP_FLAGS
             },
-            "apparmor": { "enabled": false },
-            "selinux": { "enabled": false },
+            "apparmor": { "enabled": true },
+            "selinux": { "enabled": true },
             "intelRdt": { "enabled": false },
             "mountExtensions": { "idmap": { "enabled": true } },
             "memoryPolicy": { "modes": MEMORY_POLICY_MODES, "flags": MEMORY_POLICY_FLAGS },

@@ -119,6 +119,10 @@ fn intermediate(plan: &LaunchPlan, fds: ChildFds<'_>) -> Result<i32, ChildError>
         wait_go(fds.sock)?;
         become_ns_root()?;
     }
+    // The id maps are written (a rootless parent can only write them while we are
+    // dumpable): from now on no process in the container may open our /proc entries, and
+    // the init cloned below inherits that (CVE-2019-5736 class).
+    sys::set_not_dumpable().map_err(|e| child_err!(Stage::Sync, e, "PR_SET_DUMPABLE"))?;
     let flags = (plan.clone_flags - CloneFlags::CLONE_NEWUSER).bits() as u64 | libc::CLONE_PARENT as u64;
     // With CLONE_PARENT the kernel wants exit_signal 0: the init inherits ours (SIGCHLD).
     let spawned = sys::spawn(flags, 0, || match init(plan, fds, true) {
@@ -134,6 +138,11 @@ fn intermediate(plan: &LaunchPlan, fds: ChildFds<'_>) -> Result<i32, ChildError>
 /// process's credentials, report ready, wait for `start`, exec.
 fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible, ChildError> {
     wait_go(fds.sock)?;
+    // Not before: the parent has just written our id maps, which a rootless parent can only
+    // do while we are dumpable. Until now we were alone in new namespaces; from here on no
+    // process in the container may open our /proc entries, /proc/<pid>/exe (the runtime
+    // binary) above all (CVE-2019-5736 class).
+    sys::set_not_dumpable().map_err(|e| child_err!(Stage::Sync, e, "PR_SET_DUMPABLE"))?;
     if !joined {
         join_namespaces(plan, None)?;
         if plan.new_user {
@@ -183,7 +192,7 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
         sys::set_mempolicy(m).map_err(|e| child_err!(Stage::Process, e, "set_mempolicy(mode {:#x})", m.mode))?;
     }
     let p = &plan.process;
-    let exe = prepare_process(p, fds.stdio)?;
+    let exe = prepare_process(p, fds.sock, fds.stdio)?;
 
     send(fds.sock, ChildMsg::Ready);
     sys::install_exit_handlers();
@@ -239,12 +248,22 @@ fn setrlimit(res: libc::__rlimit_resource_t, soft: u64, hard: u64) -> Result<(),
 
 /// Credentials plus the seccomp filter. Without no_new_privs, loading a filter needs
 /// CAP_SYS_ADMIN, so it goes in before the capabilities are dropped; with it, after
-/// everything else (as late as possible, as runc does).
-fn set_credentials_and_seccomp(p: &ProcessPlan) -> Result<(), ChildError> {
+/// everything else (as late as possible, as runc does). A filter with SCMP_ACT_NOTIFY rules
+/// yields its listener, which is handed to the runtime (for `listenerPath`) right away.
+fn set_credentials_and_seccomp(p: &ProcessPlan, sock: BorrowedFd<'_>) -> Result<(), ChildError> {
     let load = |p: &ProcessPlan| -> Result<(), ChildError> {
-        if let Some(sc) = &p.seccomp {
-            sc.load()
-                .map_err(|e| child_err!(Stage::Seccomp, e, "loading the seccomp filter"))?;
+        let Some(sc) = &p.seccomp else { return Ok(()) };
+        let listener = sc
+            .load()
+            .map_err(|e| child_err!(Stage::Seccomp, e, "loading the seccomp filter"))?;
+        if let Some(fd) = listener {
+            let mut buf = [0u8; MAX_MSG];
+            let n = ChildMsg::SeccompListener.encode(&mut buf);
+            sys::send_fd(sock, fd.as_fd(), &buf[..n])
+                .map_err(|e| child_err!(Stage::Seccomp, e, "sending the seccomp listener to the runtime"))?;
+            wait_go(sock)?;
+            // Our copy goes now: only the listener at `listenerPath` holds it.
+            drop(fd);
         }
         Ok(())
     };
@@ -361,6 +380,9 @@ pub(crate) fn exec_child(
     stdio: Option<[BorrowedFd<'_>; 3]>,
 ) -> i32 {
     let r = (|| -> Result<i32, ChildError> {
+        // Before joining anything: the container must not reach the runtime binary through
+        // this process or the one it clones (CVE-2019-5736 class).
+        sys::set_not_dumpable().map_err(|e| child_err!(Stage::Sync, e, "PR_SET_DUMPABLE"))?;
         for j in plan.join.iter().filter(|j| j.flag == CloneFlags::CLONE_NEWUSER) {
             nix::sched::setns(&j.fd, j.flag).map_err(|e| child_err!(Stage::JoinNamespace, e, "{}", j.path))?;
             become_ns_root()?;
@@ -400,7 +422,7 @@ fn exec_process(
         let slave = crate::rootfs::exec_console(size, console)?;
         crate::rootfs::use_console(&slave, p.uid, p.gid)?;
     }
-    let exe = prepare_process(p, stdio)?;
+    let exe = prepare_process(p, sock, stdio)?;
     send(sock, ChildMsg::Ready);
     exec_prepared(p, exe)
 }
@@ -411,6 +433,7 @@ fn exec_process(
 /// cannot, then again as the user), credentials and seccomp, the executable's lookup, the umask.
 fn prepare_process<'p>(
     p: &'p ProcessPlan,
+    sock: BorrowedFd<'_>,
     stdio: Option<[BorrowedFd<'_>; 3]>,
 ) -> Result<&'p std::ffi::CStr, ChildError> {
     if let Some(fds) = stdio {
@@ -430,7 +453,8 @@ fn prepare_process<'p>(
         sys::sched_setattr(a).map_err(|e| child_err!(Stage::Process, e, "sched_setattr(policy {})", a.policy))?;
     }
     let cwd_done = nix::unistd::chdir(p.cwd.as_c_str()).is_ok();
-    set_credentials_and_seccomp(p)?;
+    apply_lsm(&p.lsm)?;
+    set_credentials_and_seccomp(p, sock)?;
     if !cwd_done {
         nix::unistd::chdir(p.cwd.as_c_str())
             .map_err(|e| child_err!(Stage::Cwd, e, "chdir to cwd ({:?}) failed", p.cwd))?;
@@ -438,6 +462,31 @@ fn prepare_process<'p>(
     let exe = find_executable(p)?;
     sys::set_umask(p.umask.unwrap_or(0o022));
     Ok(exe)
+}
+
+/// The AppArmor profile and SELinux label for the coming exec, written (as root, before the
+/// capabilities go) to this thread's attr files in the container's own procfs.
+fn apply_lsm(l: &crate::lsm::LsmPlan) -> Result<(), ChildError> {
+    if let Some(v) = &l.apparmor {
+        // Kernels since 5.8 have the per-LSM directory; older ones only attr/exec.
+        match crate::lsm::write_exec_attr(c"apparmor/exec", v) {
+            Err(Errno::ENOENT) => crate::lsm::write_exec_attr(c"exec", v),
+            r => r,
+        }
+        .map_err(|e| {
+            child_err!(
+                Stage::Lsm,
+                e,
+                "applying AppArmor profile ({})",
+                v.to_str().unwrap_or("?")
+            )
+        })?;
+    }
+    if let Some(v) = &l.selinux {
+        crate::lsm::write_exec_attr(c"exec", v)
+            .map_err(|e| child_err!(Stage::Lsm, e, "setting SELinux label {}", v.to_str().unwrap_or("?")))?;
+    }
+    Ok(())
 }
 
 /// Hand over to the program: default signal state, only stdio and the preserved fds left

@@ -204,6 +204,11 @@ pub struct ProcessPlan {
     pub preserve_fds: u32,
     /// The compiled seccomp filter, loaded right before exec.
     pub seccomp: Option<crate::seccomp::SeccompProgram>,
+    /// Where the runtime sends the filter's notification fd (`listenerPath`), when the
+    /// filter has SCMP_ACT_NOTIFY rules.
+    pub seccomp_listener: Option<crate::seccomp::Listener>,
+    /// AppArmor profile and SELinux label applied at exec.
+    pub lsm: crate::lsm::LsmPlan,
     /// `process.ioPriority` as an ioprio value.
     pub io_priority: Option<u32>,
     /// `process.scheduler`.
@@ -226,7 +231,7 @@ pub struct LaunchPlan {
     pub domainname: Option<Vec<u8>>,
     pub rootfs: RootfsPlan,
     pub process: ProcessPlan,
-    /// (path relative to /proc/sys, value)
+    /// (path relative to /proc, `sys/...`, value)
     pub sysctls: Vec<(CString, Vec<u8>)>,
     pub oom_score_adj: Option<i32>,
     pub new_keyring: bool,
@@ -500,7 +505,8 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
     };
     let fds = opts.preserve_fds.saturating_add(opts.listen_fds);
     let mut process_plan = process_plan(process, checked.rootfs(), checked.config_path(), fds)?;
-    process_plan.seccomp = compile_seccomp(linux.seccomp().as_ref(), checked.config_path())?;
+    (process_plan.seccomp, process_plan.seccomp_listener) =
+        compile_seccomp(linux.seccomp().as_ref(), checked.config_path())?;
 
     let mut sysctls = Vec::new();
     if let Some(s) = linux.sysctl() {
@@ -508,7 +514,7 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
         keys.sort();
         for k in keys {
             sysctls.push((
-                cstr(&format!("/proc/sys/{}", k.replace('.', "/")), "sysctl key")?,
+                cstr(&format!("sys/{}", k.replace('.', "/")), "sysctl key")?,
                 s[k].as_bytes().to_vec(),
             ));
         }
@@ -823,10 +829,19 @@ fn mount_steps(m: &Mount, i: usize, checked: &CheckedSpec, opts: &PlanOptions, o
             "cannot mount over the container's root",
         ));
     }
-    let data = if o.data.is_empty() {
+    let mut data_opts = o.data.clone();
+    // linux.mountLabel goes on the filesystems runc labels (not proc, sysfs, mqueue, cgroup
+    // or binds, which are handled before this is used).
+    if !matches!(typ, "proc" | "sysfs" | "mqueue" | "cgroup" | "cgroup2") {
+        let label = checked.spec().linux().as_ref().and_then(|l| l.mount_label().clone());
+        if let Some(ctx) = crate::lsm::mount_label_option(label.as_deref(), cfg)? {
+            data_opts.push(ctx);
+        }
+    }
+    let data = if data_opts.is_empty() {
         None
     } else {
-        Some(cstr(&o.data.join(","), "mount options")?)
+        Some(cstr(&data_opts.join(","), "mount options")?)
     };
     let is_bind = o.bind || o.rbind || typ == "bind";
     if is_bind {
@@ -1051,25 +1066,43 @@ pub fn resolve_in_root(rootfs: &Path, p: &Path) -> PathBuf {
     out
 }
 
-/// Compile `linux.seccomp` (before the fork: the child only loads the BPF).
+/// Compile `linux.seccomp` (before the fork: the child only loads the BPF), with the
+/// listener that gets the notification fd when the filter has SCMP_ACT_NOTIFY rules.
+#[allow(clippy::type_complexity)]
 pub fn compile_seccomp(
     sc: Option<&oci_spec::runtime::LinuxSeccomp>,
     cfg: &Path,
-) -> Result<Option<crate::seccomp::SeccompProgram>> {
-    let Some(sc) = sc else { return Ok(None) };
-    if sc.listener_path().is_some() {
-        return Err(Error::NotSupported(
-            "linux.seccomp.listenerPath (seccomp notify listeners are not implemented yet)".into(),
-        ));
-    }
+) -> Result<(Option<crate::seccomp::SeccompProgram>, Option<crate::seccomp::Listener>)> {
+    let Some(sc) = sc else { return Ok((None, None)) };
     let prog =
         crate::seccomp::SeccompProgram::compile(sc).map_err(|e| Error::config(cfg, "linux.seccomp", e.to_string()))?;
-    if prog.notify() {
-        return Err(Error::NotSupported(
-            "linux.seccomp: SCMP_ACT_NOTIFY without a listenerPath".into(),
+    for name in prog.unknown_syscalls() {
+        crate::debug_log(&format!(
+            "seccomp: syscall {name:?} is unknown to libseccomp: rule skipped"
         ));
     }
-    Ok(Some(prog))
+    let listener = match (prog.notify(), sc.listener_path()) {
+        (false, _) => None,
+        (true, None) => {
+            return Err(Error::config(
+                cfg,
+                "linux.seccomp.listenerPath",
+                "is required when a rule uses SCMP_ACT_NOTIFY",
+            ))
+        }
+        (true, Some(p)) if !p.is_absolute() => {
+            return Err(Error::config(
+                cfg,
+                "linux.seccomp.listenerPath",
+                "must be an absolute path",
+            ))
+        }
+        (true, Some(p)) => Some(crate::seccomp::Listener {
+            path: p.clone(),
+            metadata: sc.listener_metadata().clone().unwrap_or_default(),
+        }),
+    };
+    Ok((Some(prog), listener))
 }
 
 /// The process part of a plan, for the init or for `exec`. `rootfs` is where the image's
@@ -1155,6 +1188,8 @@ pub fn process_plan(p: &Process, rootfs: &Path, cfg: &Path, preserve_fds: u32) -
         terminal: p.terminal().unwrap_or(false),
         preserve_fds,
         seccomp: None,
+        seccomp_listener: None,
+        lsm: crate::lsm::LsmPlan::new(p.apparmor_profile().as_deref(), p.selinux_label().as_deref(), cfg)?,
         io_priority: p
             .io_priority()
             .as_ref()

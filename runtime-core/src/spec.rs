@@ -246,16 +246,6 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
             }
         }
     }
-    for (field, set) in [
-        ("process.apparmorProfile", process.apparmor_profile().as_deref()),
-        ("process.selinuxLabel", process.selinux_label().as_deref()),
-    ] {
-        if set.is_some_and(|s| !s.is_empty()) {
-            return Err(Error::NotSupported(format!(
-                "{field} (this host has no LSM enabled and LSM labels are not implemented yet)"
-            )));
-        }
-    }
     if process.exec_cpu_affinity().is_some() {
         return Err(Error::NotSupported("process.execCPUAffinity".into()));
     }
@@ -346,9 +336,6 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
         } else {
             "linux.intelRdt: this host has no resctrl filesystem (Intel RDT) mounted at /sys/fs/resctrl".into()
         }));
-    }
-    if linux.mount_label().as_deref().is_some_and(|s| !s.is_empty()) {
-        return Err(Error::NotSupported("linux.mountLabel".into()));
     }
     if let Some(offsets) = linux.time_offsets().as_ref().filter(|o| !o.is_empty()) {
         // The offsets are set on a time namespace before any process enters it, so the

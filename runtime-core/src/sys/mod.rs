@@ -501,6 +501,61 @@ pub fn close_fd(fd: RawFd) {
     }
 }
 
+/// Receive one message from a unix socket together with at most one descriptor passed with
+/// SCM_RIGHTS (the container init hands over its seccomp listener this way). Returns the
+/// payload length and the descriptor, if one came. A message carrying more descriptors than
+/// expected has the extra ones closed.
+pub fn recv_with_fd(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<(usize, Option<OwnedFd>), Errno> {
+    const SPACE: usize = 64; // room for CMSG_SPACE of a few ints
+    #[repr(C, align(8))]
+    struct Buf([u8; SPACE]);
+    let mut cbuf = Buf([0; SPACE]);
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr() as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    // SAFETY: msghdr is plain data; zeroed is a valid "empty" value that we fill below.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.0.as_mut_ptr() as *mut libc::c_void;
+    msg.msg_controllen = SPACE;
+    // SAFETY: msg points at a valid iovec over `buf` and a control buffer of SPACE bytes, all
+    // alive for the call; MSG_CMSG_CLOEXEC makes any received descriptor close-on-exec.
+    let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
+    let n = Errno::result(n)? as usize;
+    let mut out: Option<OwnedFd> = None;
+    // SAFETY: the kernel filled msg_control/msg_controllen; CMSG_FIRSTHDR/CMSG_NXTHDR walk
+    // only inside that buffer, and each SCM_RIGHTS payload holds (cmsg_len - CMSG_LEN(0)) / 4
+    // descriptors that were installed in this process for us, owned by nobody else.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                let data = libc::CMSG_DATA(cmsg) as *const RawFd;
+                let count = ((*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize) / std::mem::size_of::<RawFd>();
+                for i in 0..count {
+                    let fd = OwnedFd::from_raw_fd(std::ptr::read_unaligned(data.add(i)));
+                    if out.is_none() {
+                        out = Some(fd);
+                    }
+                }
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    Ok((n, out))
+}
+
+/// PR_SET_DUMPABLE 0: the calling process's `/proc/<pid>` entries become root-owned and
+/// `/proc/<pid>/exe`, `mem`, `fd/` need CAP_SYS_PTRACE in the user namespace the process
+/// was created in (the host's), so a process in the container cannot open the runtime
+/// binary through a child of the runtime that has not exec'd yet (CVE-2019-5736 class).
+/// execve of the container's program makes it dumpable again.
+pub fn set_not_dumpable() -> Result<(), Errno> {
+    prctl(libc::PR_SET_DUMPABLE, 0, 0)
+}
+
 /// Where a command started by [`enter_before_exec`] goes between fork and exec.
 #[derive(Debug, Default)]
 pub struct Entry {
