@@ -26,7 +26,7 @@ op() {
   local log="$WORK/ops/$name.log" rc=0 reason
   mkdir -p "$WORK/ops"
   # Not `( ... ) || rc=$?`: bash ignores `set -e` inside anything on the left of `||`.
-  ( set -e; "$@" ) >"$log" 2>&1
+  ( set -ex; "$@" ) >"$log" 2>&1
   rc=$?
   if reason="$(xfail_reason "$name")"; then
     if [ "$rc" = 0 ]; then
