@@ -23,22 +23,23 @@ xfail_reason() {
 # operation on the expected-failure list that passes is a FAIL ("newly passing").
 op() {
   local name="$1"; shift
-  local log="$WORK/ops/$name.log" rc=0 reason
+  local log="$WORK/ops/$name.log" rc=0 reason t0=$SECONDS
   mkdir -p "$WORK/ops"
   # Not `( ... ) || rc=$?`: bash ignores `set -e` inside anything on the left of `||`.
   ( set -ex; "$@" ) >"$log" 2>&1
   rc=$?
+  local took="($((SECONDS - t0)) s)"
   if reason="$(xfail_reason "$name")"; then
     if [ "$rc" = 0 ]; then
       echo "FAIL $SUITE/$name: newly passing, remove it from conformance/clients/xfail.txt ($reason)" | tee -a "$RESULTS"
     else
-      echo "XFAIL $SUITE/$name: $reason" | tee -a "$RESULTS"
+      echo "XFAIL $SUITE/$name: $reason $took" | tee -a "$RESULTS"
       sed 's/^/    | /' "$log" | tail -n 5
     fi
   elif [ "$rc" = 0 ]; then
-    echo "PASS $SUITE/$name" | tee -a "$RESULTS"
+    echo "PASS $SUITE/$name $took" | tee -a "$RESULTS"
   else
-    echo "FAIL $SUITE/$name (exit $rc)" | tee -a "$RESULTS"
+    echo "FAIL $SUITE/$name (exit $rc) $took" | tee -a "$RESULTS"
     sed 's/^/    | /' "$log" | tail -n 25
   fi
   return 0

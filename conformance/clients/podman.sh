@@ -159,13 +159,25 @@ stop_rm() {
 op stop-rm stop_rm
 
 read_only() {
+  # --read-only-tmpfs=false: only the root is read-only, no tmpfs over /tmp, /var/tmp, /run.
   local out
-  out="$(pm run --rm --read-only "${R[@]}" "$image" sh -c 'touch /newfile 2>&1 || echo refused; grep " / " /proc/mounts')"
+  out="$(pm run --rm --read-only --read-only-tmpfs=false "${R[@]}" "$image" sh -c 'touch /newfile 2>&1 || echo refused; grep " / " /proc/mounts')"
   echo "$out"
   expect_in "$out" "refused"
   expect_in "$out" " ro,"
 }
 op read-only read_only
+
+read_only_tmpfs() {
+  # podman's default for --read-only: writable tmpfs on /tmp, /var/tmp, /run (mount option
+  # tmpcopyup, a runc extension: the tmpfs starts with the directory's content).
+  local out
+  out="$(pm run --rm --read-only "${R[@]}" "$image" sh -c 'touch /newfile 2>&1 || echo refused; echo ok > /tmp/f && cat /tmp/f')"
+  echo "$out"
+  expect_in "$out" "refused"
+  expect_in "$out" "ok"
+}
+op read-only-tmpfs read_only_tmpfs
 
 user() {
   local out; out="$(pm run --rm --user 65534:65534 "${R[@]}" "$image" sh -c 'id -u; id -g')"
