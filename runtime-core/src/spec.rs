@@ -254,7 +254,7 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
             )));
         }
         for o in m.options().as_deref().unwrap_or(&[]) {
-            if matches!(o.as_str(), "idmap" | "ridmap" | "rro" | "rrw" | "tmpcopyup") {
+            if matches!(o.as_str(), "idmap" | "ridmap" | "rro" | "rrw") {
                 return Err(Error::NotSupported(format!("mounts[{i}].options: {o}")));
             }
         }
