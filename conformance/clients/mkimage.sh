@@ -10,6 +10,7 @@ out="$(cd "$out" && pwd -P)"
 work="$out/work"; rfs="$work/rootfs"
 mkdir -p "$rfs"/{bin,etc,proc,sys,dev,tmp,root,run,var,data}
 chmod 1777 "$rfs/tmp"
+echo from-the-image > "$rfs/tmp/from-image"  # podman --read-only: tmpcopyup shows it
 cp /bin/busybox "$rfs/bin/busybox"
 for a in $(/bin/busybox --list); do [ -e "$rfs/bin/$a" ] || ln -s busybox "$rfs/bin/$a"; done
 mkdir -p "$rfs/usr"; ln -s ../bin "$rfs/usr/bin"; ln -s bin "$rfs/sbin"

@@ -172,10 +172,12 @@ read_only_tmpfs() {
   # podman's default for --read-only: writable tmpfs on /tmp, /var/tmp, /run (mount option
   # tmpcopyup, a runc extension: the tmpfs starts with the directory's content).
   local out
-  out="$(pm run --rm --read-only "${R[@]}" "$image" sh -c 'touch /newfile 2>&1 || echo refused; echo ok > /tmp/f && cat /tmp/f')"
+  out="$(pm run --rm --read-only "${R[@]}" "$image" sh -c 'touch /newfile 2>&1 || echo refused; echo ok > /tmp/f && cat /tmp/f; cat /tmp/from-image; grep " /tmp " /proc/mounts')"
   echo "$out"
   expect_in "$out" "refused"
   expect_in "$out" "ok"
+  expect_in "$out" "from-the-image"
+  expect_in "$out" "tmpfs"
 }
 op read-only-tmpfs read_only_tmpfs
 
