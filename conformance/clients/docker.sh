@@ -9,7 +9,7 @@ k="$WORK/docker"
 mkdir -p "$k/data" "$k/exec"
 echo '{}' > "$k/daemon.json"
 sock="$k/docker.sock"
-remember_new_dirs /run/containerd/s /run/containerd/fifo /run/containerd
+remember_new_dirs /run/containerd/s /run/containerd/fifo /run/containerd /run/docker/plugins /run/docker
 # No bridge, no iptables: containers only get --network none. Container cgroups go below
 # our own test cgroup (cgroupfs driver, --cgroup-parent).
 dockerd --config-file "$k/daemon.json" --data-root "$k/data" --exec-root "$k/exec" \

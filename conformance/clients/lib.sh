@@ -129,9 +129,10 @@ umount_below() {
     while read -r m; do umount -l "$m" 2>/dev/null || true; done
 }
 
-# remove_new_empty_dirs DIR... — at exit, rmdir those of DIR (deepest given first) that did not
-# exist when this was called and are empty then (the containerd shim and ctr create
-# /run/containerd/{s,fifo} whatever the daemon's state dir is).
+# remember_new_dirs PATH... / remove_new_empty_dirs — at exit, remove those PATHs (deepest
+# given first) that did not exist when remembered: directories if empty, files always (the
+# clients hard-code a few: the containerd shim and ctr /run/containerd/{s,fifo}, dockerd
+# /run/docker/plugins, podman /dev/shm/libpod_lock).
 new_dirs=()
 remember_new_dirs() {
   local x
@@ -139,5 +140,7 @@ remember_new_dirs() {
 }
 remove_new_empty_dirs() {
   local x
-  for x in "${new_dirs[@]}"; do rmdir "$x" 2>/dev/null || true; done
+  for x in "${new_dirs[@]}"; do
+    if [ -d "$x" ]; then rmdir "$x" 2>/dev/null || true; else rm -f "$x"; fi
+  done
 }
