@@ -173,7 +173,7 @@ pub fn command() -> Command {
                 .arg(flag("stats"))
                 .arg(id()),
         )
-        .subcommand(Command::new("features").about("show the enabled features (not implemented yet)"))
+        .subcommand(Command::new("features").about("show the enabled features"))
         .subcommand(
             Command::new("checkpoint")
                 .about("checkpoint a container (not supported)")

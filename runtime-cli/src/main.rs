@@ -101,7 +101,13 @@ fn runtime(m: &ArgMatches) -> Result<(Runtime, bool), String> {
     } else {
         PathBuf::from(DEFAULT_ROOT)
     };
-    Runtime::new(root).map(|r| (r, explicit)).map_err(|e| e.to_string())
+    let mut rt = Runtime::new(root).map_err(|e| e.to_string())?;
+    match m.get_one::<String>("rootless").map(String::as_str) {
+        Some("true") => rt.set_rootless(true),
+        Some("false") => rt.set_rootless(false),
+        _ => {}
+    }
+    Ok((rt, explicit))
 }
 
 fn nix_is_root() -> bool {
@@ -110,6 +116,15 @@ fn nix_is_root() -> bool {
 
 fn id(sm: &ArgMatches) -> String {
     sm.get_one::<String>("id").cloned().unwrap_or_default()
+}
+
+/// systemd socket activation (sd_listen_fds): `LISTEN_FDS` counts, when `LISTEN_PID` is us.
+fn listen_fds() -> u32 {
+    let ours = std::env::var("LISTEN_PID").is_ok_and(|p| p.parse() == Ok(std::process::id()));
+    match std::env::var("LISTEN_FDS") {
+        Ok(n) if ours => n.parse().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 fn create_options(sm: &ArgMatches) -> Result<CreateOptions, String> {
@@ -126,6 +141,7 @@ fn create_options(sm: &ArgMatches) -> Result<CreateOptions, String> {
         no_pivot: sm.get_flag("no-pivot"),
         no_new_keyring: sm.get_flag("no-new-keyring"),
         preserve_fds: sm.get_one::<u32>("preserve-fds").copied().unwrap_or(0),
+        listen_fds: listen_fds(),
     })
 }
 
@@ -160,7 +176,12 @@ fn dispatch(m: &ArgMatches, sub: &str, sm: &ArgMatches, logger: &mut log::Logger
             return Ok(Outcome::Ok);
         }
         "checkpoint" | "restore" => return Err(format!("{sub} is not supported by this runtime (no CRIU support)")),
-        "features" => return Err(format!("{sub}: not supported yet")),
+        "features" => {
+            let doc = runtime_core::features::document();
+            let text = serde_json::to_string_pretty(&doc).map_err(|e| format!("features: {e}"))?;
+            println!("{text}");
+            return Ok(Outcome::Ok);
+        }
         _ => {}
     }
     let (rt, explicit_root) = runtime(m)?;

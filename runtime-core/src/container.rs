@@ -32,6 +32,9 @@ pub struct CreateOptions {
     pub no_pivot: bool,
     pub no_new_keyring: bool,
     pub preserve_fds: u32,
+    /// Socket-activation fds to pass on (the caller's `LISTEN_FDS`, when `LISTEN_PID` is
+    /// the caller): fds 3..3+n, before the preserved ones.
+    pub listen_fds: u32,
 }
 
 impl CreateOptions {
@@ -56,6 +59,7 @@ pub struct Created {
 #[derive(Debug, Clone)]
 pub struct Runtime {
     root: Root,
+    rootless: bool,
 }
 
 impl Runtime {
@@ -66,7 +70,21 @@ impl Runtime {
         if abs == Path::new("/") {
             return Err(Error::InvalidArgument("--root must not be /".into()));
         }
-        Ok(Runtime { root: Root::new(abs) })
+        Ok(Runtime {
+            root: Root::new(abs),
+            rootless: !nix::unistd::geteuid().is_root(),
+        })
+    }
+
+    /// Rootless mode (runc's `--rootless`): cgroups that cannot be created are skipped when
+    /// the config sets no resource limits. The default is on when not running as root.
+    pub fn set_rootless(&mut self, on: bool) {
+        self.rootless = on;
+    }
+
+    /// Whether rootless mode is on.
+    pub fn is_rootless(&self) -> bool {
+        self.rootless
     }
 
     pub fn root(&self) -> &Path {
@@ -76,12 +94,20 @@ impl Runtime {
     /// Create a container from a bundle: everything is set up and the init waits for
     /// [`Runtime::start`]. On failure nothing is left behind.
     pub fn create(&self, id: &str, opts: CreateOptions) -> Result<Created> {
+        self.create_impl(id, opts, None).map(|(c, _)| c)
+    }
+
+    /// `create`; with `proxy` (one end of a socket pair, for a foreground `run`), a
+    /// terminal's master goes there instead of to a console socket. Also says whether the
+    /// process has a terminal.
+    fn create_impl(&self, id: &str, opts: CreateOptions, proxy: Option<OwnedFd>) -> Result<(Created, bool)> {
         spec::validate_id(id)?;
         let checked = spec::load(&opts.bundle)?;
         let s = checked.spec();
         let process = s.process().as_ref().expect("validated");
         let terminal = process.terminal().unwrap_or(false);
         match (terminal, &opts.console_socket) {
+            (true, None) if proxy.is_some() => {}
             (true, None) => {
                 return Err(Error::InvalidArgument(
                     "cannot allocate tty if runc will detach without setting console socket".into(),
@@ -109,6 +135,7 @@ impl Runtime {
             no_pivot: opts.no_pivot,
             no_new_keyring: opts.no_new_keyring,
             preserve_fds: opts.preserve_fds,
+            listen_fds: opts.listen_fds,
             cgroups: hs
                 .iter()
                 .cloned()
@@ -135,13 +162,24 @@ impl Runtime {
                 created: cgroups::missing(&hs, &dirs),
             },
             private_pid_ns: plan.private_pid_ns,
-            hooks: s.hooks().clone(),
+            hooks: s
+                .hooks()
+                .clone()
+                .map(|h| hooks::with_default_env(h, process.env().as_deref())),
             seccomp: linux.seccomp().clone(),
         };
         let locked = self.root.reserve(&st)?;
         let result = (|| -> Result<Created> {
-            let set = cgroups::create(&hs, &dirs)?;
-            st.cgroup = set;
+            st.cgroup = match cgroups::create(&hs, &dirs) {
+                Ok(set) => set,
+                // Rootless without a delegated, writable cgroup: nothing to limit, so run
+                // without a cgroup of our own (runc's rootless behaviour).
+                Err(e) if self.rootless && !has_limits(linux.resources().as_ref()) => {
+                    let _ = e;
+                    CgroupSet::default()
+                }
+                Err(e) => return Err(e),
+            };
             if let Some(r) = linux.resources() {
                 let extra: Vec<String> = linux
                     .devices()
@@ -166,9 +204,15 @@ impl Runtime {
             let fifo = make_fifo(&locked.dir)?;
             let console = match &opts.console_socket {
                 Some(p) => Some(connect_console(p)?),
+                None if terminal => proxy,
                 None => None,
             };
             let hooks_at = |pid: Pid| -> Result<()> {
+                if !plan.net_devices.is_empty() {
+                    let path = PathBuf::from(format!("/proc/{pid}/ns/net"));
+                    let ns = fs::File::open(&path).map_err(|e| Error::io("opening", &path, e))?;
+                    crate::netdev::move_all(&plan.net_devices, ns.as_fd()).map_err(|(m, e)| Error::sys(m, e))?;
+                }
                 let Some(h) = s.hooks() else { return Ok(()) };
                 let state = hooks::state_json(id, pid.as_raw(), "created", &st.bundle, st.annotations.as_ref());
                 hooks::run_hooks(HookKind::Prestart, h.prestart().as_deref().unwrap_or(&[]), &state)?;
@@ -176,7 +220,21 @@ impl Runtime {
                     HookKind::CreateRuntime,
                     h.create_runtime().as_deref().unwrap_or(&[]),
                     &state,
-                )
+                )?;
+                if let Some(cc) = h.create_container().as_deref().filter(|v| !v.is_empty()) {
+                    // In the container's namespaces, before pivot_root: the path resolves in
+                    // the runtime's view, the working directory is the rootfs (as runc).
+                    let state = hooks::state_json(
+                        id,
+                        hooks::pid_inside(pid),
+                        "created",
+                        &st.bundle,
+                        st.annotations.as_ref(),
+                    );
+                    let place = hooks::Inside::new(pid, &st.cgroup.dirs, &st.rootfs);
+                    hooks::run_hooks_inside(HookKind::CreateContainer, cc, &state, &place)?;
+                }
+                Ok(())
             };
             let created = spawn(&plan, &st.cgroup, fifo, console, &hooks_at)?;
             st.pid = created.pid.as_raw();
@@ -190,7 +248,7 @@ impl Runtime {
             Ok(created)
         })();
         match result {
-            Ok(c) => Ok(c),
+            Ok(c) => Ok((c, terminal)),
             Err(e) => {
                 destroy(&st, &locked.dir);
                 Err(e)
@@ -222,6 +280,28 @@ impl Runtime {
             }
             Err(e) => return Err(Error::io("opening", &fifo, e)),
         };
+        if let Some(sc) = st
+            .hooks
+            .as_ref()
+            .and_then(|h| h.start_container().as_deref())
+            .filter(|v| !v.is_empty())
+        {
+            // Inside the container after pivot_root, before the program runs (the byte is
+            // not written yet): a failure fails `start` and stops the container.
+            let pid = Pid::from_raw(st.pid);
+            let state = hooks::state_json(
+                id,
+                hooks::pid_inside(pid),
+                "created",
+                &st.bundle,
+                st.annotations.as_ref(),
+            );
+            let place = hooks::Inside::new(pid, &st.cgroup.dirs, Path::new("/"));
+            if let Err(e) = hooks::run_hooks_inside(HookKind::StartContainer, sc, &state, &place) {
+                let _ = signal_init(&st, libc::SIGKILL);
+                return Err(e);
+            }
+        }
         f.write_all(&[0]).map_err(|e| Error::io("writing", &fifo, e))?;
         fs::remove_file(&fifo).map_err(|e| Error::io("removing", &fifo, e))?;
         if let Some(post) = st
@@ -421,7 +501,26 @@ impl Runtime {
     /// `run`: create and start; in the foreground, forward signals to the init, wait for it,
     /// delete the container (unless `keep`) and return its exit code.
     pub fn run(&self, id: &str, opts: CreateOptions, run: RunOptions) -> Result<i32> {
-        let created = self.create(id, opts)?;
+        // In the foreground without a console socket, a terminal is proxied to our stdio.
+        let (ours, theirs) = match (run.detach, &opts.console_socket) {
+            (false, None) => {
+                let (a, b) = crate::ttyproxy::pair()?;
+                (Some(a), Some(b))
+            }
+            _ => (None, None),
+        };
+        let (created, terminal) = self.create_impl(id, opts, theirs)?;
+        let master = match (terminal, &ours) {
+            (true, Some(sock)) => match crate::ttyproxy::receive_master(sock.as_fd()) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    let _ = self.delete(id, true);
+                    return Err(e);
+                }
+            },
+            _ => None,
+        };
+        drop(ours);
         if let Err(e) = self.start(id) {
             let _ = self.delete(id, true);
             return Err(e);
@@ -432,7 +531,10 @@ impl Runtime {
         if !run.no_subreaper {
             let _ = nix::sys::prctl::set_child_subreaper(true);
         }
-        let code = forward_signals_until_exit(created.pid);
+        let code = match master {
+            Some(m) => crate::ttyproxy::proxy_until_exit(m, created.pid),
+            None => forward_signals_until_exit(created.pid),
+        };
         if !run.keep {
             let _ = self.delete(id, true);
         }
@@ -452,6 +554,21 @@ impl Runtime {
         }
         Ok(st)
     }
+}
+
+/// Whether `resources` asks for any limit (device rules alone do not count: without a
+/// devices cgroup the container still only gets the devices it is given).
+fn has_limits(r: Option<&oci_spec::runtime::LinuxResources>) -> bool {
+    r.is_some_and(|r| {
+        r.memory().is_some()
+            || r.cpu().is_some()
+            || r.pids().is_some()
+            || r.block_io().is_some()
+            || r.hugepage_limits().as_ref().is_some_and(|h| !h.is_empty())
+            || r.network().is_some()
+            || r.rdma().as_ref().is_some_and(|h| !h.is_empty())
+            || r.unified().as_ref().is_some_and(|h| !h.is_empty())
+    })
 }
 
 /// Options of `run` beyond those of `create`.
@@ -652,14 +769,55 @@ fn send_go(sock: &OwnedFd) -> Result<()> {
         .map_err(|e| Error::sys("writing to the container init", e))
 }
 
+/// Map the new user namespace. Root writes the maps itself. An unprivileged runtime can
+/// only map its own id directly (and must deny setgroups first for the gid map); any other
+/// mapping, such as ranges from /etc/subuid, goes through the setuid helpers newuidmap and
+/// newgidmap (package uidmap), as runc and podman do.
 fn write_id_maps(plan: &LaunchPlan, pid: Pid) -> Result<()> {
-    for (file, map) in [("uid_map", &plan.uid_map), ("gid_map", &plan.gid_map)] {
-        if let Some(m) = map {
-            let p = format!("/proc/{pid}/{file}");
+    let root = nix::unistd::geteuid().is_root();
+    let own = [nix::unistd::geteuid().as_raw(), nix::unistd::getegid().as_raw()];
+    for ((file, helper), (map, own)) in [("uid_map", "newuidmap"), ("gid_map", "newgidmap")]
+        .into_iter()
+        .zip([(&plan.uid_map, own[0]), (&plan.gid_map, own[1])])
+    {
+        let Some(m) = map else { continue };
+        let p = format!("/proc/{pid}/{file}");
+        if root || only_own_id(m, own) {
+            if !root && file == "gid_map" {
+                let sg = format!("/proc/{pid}/setgroups");
+                fs::write(&sg, "deny").map_err(|e| Error::io("writing", sg, e))?;
+            }
             fs::write(&p, m).map_err(|e| Error::io("writing", p, e))?;
+            continue;
+        }
+        let out = std::process::Command::new(helper)
+            .arg(pid.to_string())
+            .args(m.split_whitespace())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| Error::io("running (install the uidmap package)", helper, e))?;
+        if !out.status.success() {
+            return Err(Error::sys(
+                format!(
+                    "{helper} {pid} {}: {}",
+                    m.split_whitespace().collect::<Vec<_>>().join(" "),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
+                Errno::EPERM,
+            ));
         }
     }
     Ok(())
+}
+
+/// A map of one line whose host side is exactly `own` (size 1).
+fn only_own_id(map: &str, own: u32) -> bool {
+    let lines: Vec<Vec<&str>> = map
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .filter(|v: &Vec<&str>| !v.is_empty())
+        .collect();
+    matches!(lines.as_slice(), [l] if l.len() == 3 && l[1] == own.to_string() && l[2] == "1")
 }
 
 /// Prepare a spawned init from the outside (cgroup, oom score) and let it go on.

@@ -219,11 +219,6 @@ impl crate::Runtime {
                     "cannot allocate tty if runc will detach without setting console socket".into(),
                 ))
             }
-            (true, false, None) => {
-                return Err(Error::NotSupported(
-                    "exec with a terminal in the foreground without --console-socket (terminal proxying is not implemented yet)".into(),
-                ))
-            }
             (false, _, Some(_)) | (true, false, Some(_)) => {
                 return Err(Error::InvalidArgument(
                     "cannot use console socket if runc will not detach or allocate tty".into(),
@@ -257,11 +252,28 @@ impl crate::Runtime {
         if !state::init_alive(&st) {
             return Err(Error::wrong_state(id, "cannot exec in a stopped container"));
         }
+        // A foreground terminal without a console socket is proxied to our stdio.
+        let mut proxy = None;
         let console = match &opts.console_socket {
             Some(path) => Some(crate::container::connect_console(path)?),
+            None if terminal => {
+                let (ours, theirs) = crate::ttyproxy::pair()?;
+                proxy = Some(ours);
+                Some(theirs)
+            }
             None => None,
         };
         let pid = spawn_exec(&plan, &st.cgroup, console)?;
+        let master = match proxy.as_ref().map(|s| crate::ttyproxy::receive_master(s.as_fd())) {
+            Some(Err(e)) => {
+                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+                let _ = waitpid(pid, None);
+                return Err(e);
+            }
+            Some(Ok(m)) => Some(m),
+            None => None,
+        };
+        drop(proxy);
         if opts.detach {
             if let Some(pf) = &opts.pid_file {
                 if let Err(e) = crate::container::write_pid_file(pf, pid) {
@@ -275,7 +287,10 @@ impl crate::Runtime {
         if let Some(pf) = &opts.pid_file {
             crate::container::write_pid_file(pf, pid)?;
         }
-        Ok(ExecOutcome::Exited(crate::container::forward_signals_until_exit(pid)))
+        Ok(ExecOutcome::Exited(match master {
+            Some(m) => crate::ttyproxy::proxy_until_exit(m, pid),
+            None => crate::container::forward_signals_until_exit(pid),
+        }))
     }
 }
 

@@ -140,7 +140,10 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
     }
     if !plan.late_unshare.is_empty() {
         nix::sched::unshare(plan.late_unshare)
-            .map_err(|e| child_err!(Stage::UnshareNamespace, e, "cgroup namespace"))?;
+            .map_err(|e| child_err!(Stage::UnshareNamespace, e, "cgroup or time namespace"))?;
+    }
+    if let Some(offsets) = &plan.time_offsets {
+        enter_time_namespace(offsets)?;
     }
     if let Some(h) = &plan.hostname {
         nix::unistd::sethostname(std::ffi::OsStr::from_bytes_nb(h))
@@ -171,6 +174,12 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
     } else {
         return Err(child_err!(Stage::Mount, Errno::EINVAL, "a mount namespace is required"));
     }
+    if let Some(persona) = plan.personality {
+        sys::set_personality(persona).map_err(|e| child_err!(Stage::Process, e, "personality({persona:#x})"))?;
+    }
+    if let Some(m) = &plan.mem_policy {
+        sys::set_mempolicy(m).map_err(|e| child_err!(Stage::Process, e, "set_mempolicy(mode {:#x})", m.mode))?;
+    }
     let p = &plan.process;
     let exe = prepare_process(p)?;
 
@@ -185,6 +194,28 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
         }
     }
     exec_prepared(p, exe)
+}
+
+/// Set the offsets of the time namespace just unshared (it is only ours "for children"
+/// so far, so its offsets can still change), then enter it ourselves.
+fn enter_time_namespace(offsets: &[u8]) -> Result<(), ChildError> {
+    use nix::fcntl::{open, OFlag};
+    use nix::sys::stat::Mode;
+    let f = open(
+        c"/proc/self/timens_offsets",
+        OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| child_err!(Stage::UnshareNamespace, e, "opening /proc/self/timens_offsets"))?;
+    nix::unistd::write(&f, offsets).map_err(|e| child_err!(Stage::UnshareNamespace, e, "writing time offsets"))?;
+    let ns = open(
+        c"/proc/self/ns/time_for_children",
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| child_err!(Stage::UnshareNamespace, e, "opening the new time namespace"))?;
+    nix::sched::setns(&ns, CloneFlags::from_bits_retain(libc::CLONE_NEWTIME))
+        .map_err(|e| child_err!(Stage::JoinNamespace, e, "entering the new time namespace"))
 }
 
 trait OsStrNb {
@@ -372,6 +403,12 @@ fn exec_process(
 fn prepare_process(p: &ProcessPlan) -> Result<&std::ffi::CStr, ChildError> {
     for &(res, soft, hard) in &p.rlimits {
         setrlimit(res, soft, hard).map_err(|e| child_err!(Stage::Rlimit, e, "resource {res}"))?;
+    }
+    if let Some(v) = p.io_priority {
+        sys::ioprio_set(v).map_err(|e| child_err!(Stage::Process, e, "ioprio_set({v:#x})"))?;
+    }
+    if let Some(a) = &p.scheduler {
+        sys::sched_setattr(a).map_err(|e| child_err!(Stage::Process, e, "sched_setattr(policy {})", a.policy))?;
     }
     let cwd_done = nix::unistd::chdir(p.cwd.as_c_str()).is_ok();
     set_credentials_and_seccomp(p)?;

@@ -38,10 +38,11 @@ pub enum Stage {
     Console,
     Keyring,
     Seccomp,
+    Process,
 }
 
 impl Stage {
-    const ALL: [Stage; 21] = [
+    const ALL: [Stage; 22] = [
         Stage::Sync,
         Stage::JoinNamespace,
         Stage::UnshareNamespace,
@@ -63,6 +64,7 @@ impl Stage {
         Stage::Console,
         Stage::Keyring,
         Stage::Seccomp,
+        Stage::Process,
     ];
 
     fn from_u8(v: u8) -> Option<Stage> {
@@ -93,6 +95,7 @@ impl Stage {
             Stage::Console => "setting up console",
             Stage::Keyring => "creating session keyring",
             Stage::Seccomp => "setting up seccomp",
+            Stage::Process => "setting process attributes",
         }
     }
 }

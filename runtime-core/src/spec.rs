@@ -177,12 +177,6 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
             )));
         }
     }
-    if process.io_priority().is_some() {
-        return Err(Error::NotSupported("process.ioPriority".into()));
-    }
-    if process.scheduler().is_some() {
-        return Err(Error::NotSupported("process.scheduler".into()));
-    }
     if process.exec_cpu_affinity().is_some() {
         return Err(Error::NotSupported("process.execCPUAffinity".into()));
     }
@@ -248,34 +242,61 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
         if d.as_os_str().is_empty() {
             return Err(err(&format!("mounts[{i}].destination"), "is required"));
         }
-        if m.uid_mappings().is_some() || m.gid_mappings().is_some() {
+        let opts = m.options().as_deref().unwrap_or(&[]);
+        let idmapped = m.uid_mappings().is_some()
+            || m.gid_mappings().is_some()
+            || opts.iter().any(|o| o == "idmap" || o == "ridmap");
+        let bind = m.typ().as_deref() == Some("bind") || opts.iter().any(|o| o == "bind" || o == "rbind");
+        if idmapped && !bind {
             return Err(Error::NotSupported(format!(
-                "mounts[{i}].uidMappings (id-mapped mounts)"
+                "mounts[{i}]: id-mapped mounts are supported for bind mounts only"
             )));
         }
-        for o in m.options().as_deref().unwrap_or(&[]) {
-            if matches!(o.as_str(), "idmap" | "ridmap" | "rro" | "rrw") {
+        for o in opts {
+            if matches!(o.as_str(), "rro" | "rrw") {
                 return Err(Error::NotSupported(format!("mounts[{i}].options: {o}")));
             }
         }
     }
     if linux.intel_rdt().is_some() {
-        return Err(Error::NotSupported("linux.intelRdt".into()));
-    }
-    if linux.personality().is_some() {
-        return Err(Error::NotSupported("linux.personality".into()));
+        // resctrl groups are not implemented; say first whether the host could have them.
+        let mounted =
+            std::fs::read_to_string("/proc/self/mountinfo").is_ok_and(|m| m.lines().any(|l| l.contains(" - resctrl ")));
+        return Err(Error::NotSupported(if mounted {
+            "linux.intelRdt (resctrl groups are not implemented)".into()
+        } else {
+            "linux.intelRdt: this host has no resctrl filesystem (Intel RDT) mounted at /sys/fs/resctrl".into()
+        }));
     }
     if linux.mount_label().as_deref().is_some_and(|s| !s.is_empty()) {
         return Err(Error::NotSupported("linux.mountLabel".into()));
     }
-    if linux.time_offsets().is_some() {
-        return Err(Error::NotSupported("linux.timeOffsets".into()));
+    if let Some(offsets) = linux.time_offsets().as_ref().filter(|o| !o.is_empty()) {
+        // The offsets are set on a time namespace before any process enters it, so the
+        // container must create one (runtime-spec config-linux.md "Offset for Time Namespace").
+        if !ns
+            .iter()
+            .any(|n| n.typ() == LinuxNamespaceType::Time && n.path().is_none())
+        {
+            return Err(err("linux.timeOffsets", "requires a new time namespace"));
+        }
+        for (clock, o) in offsets {
+            if !matches!(clock.as_str(), "monotonic" | "boottime") {
+                return Err(err(
+                    &format!("linux.timeOffsets.{clock}"),
+                    "unknown clock (want monotonic or boottime)",
+                ));
+            }
+            if o.nanosecs().is_some_and(|n| n >= 1_000_000_000) {
+                return Err(err(
+                    &format!("linux.timeOffsets.{clock}.nanosecs"),
+                    "must be below 1000000000",
+                ));
+            }
+        }
     }
-    if linux.memory_policy().is_some() {
-        return Err(Error::NotSupported("linux.memoryPolicy".into()));
-    }
-    if linux.net_devices().is_some() {
-        return Err(Error::NotSupported("linux.netDevices".into()));
+    if let Some(devs) = linux.net_devices().as_ref().filter(|d| !d.is_empty()) {
+        check_net_devices(devs, ns).map_err(|(f, m)| err(&format!("linux.netDevices{f}"), &m))?;
     }
     if let Some(p) = linux.rootfs_propagation() {
         if crate::plan::propagation_flag(p).is_none() {
@@ -310,11 +331,6 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
                 if hook.timeout().is_some_and(|t| t <= 0) {
                     return Err(err(&format!("hooks.{name}[{i}].timeout"), "must be greater than zero"));
                 }
-                if matches!(name, "createContainer" | "startContainer") {
-                    return Err(Error::NotSupported(format!(
-                        "hooks.{name} (hooks inside the container namespaces are not implemented yet)"
-                    )));
-                }
             }
         }
     }
@@ -325,6 +341,44 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
         rootfs,
         config_path,
     })
+}
+
+/// `linux.netDevices`: valid names, distinct in the container, and a network namespace of
+/// the container's own (moving host devices into the host's namespace makes no sense).
+fn check_net_devices(
+    devs: &std::collections::HashMap<String, oci_spec::runtime::LinuxNetDevice>,
+    ns: &[oci_spec::runtime::LinuxNamespace],
+) -> std::result::Result<(), (String, String)> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(net) = ns.iter().find(|n| n.typ() == LinuxNamespaceType::Network) else {
+        return Err((String::new(), "requires a network namespace".into()));
+    };
+    if let Some(p) = net.path() {
+        let same = |a: &Path, b: &Path| matches!((std::fs::metadata(a), std::fs::metadata(b)), (Ok(x), Ok(y)) if x.ino() == y.ino() && x.dev() == y.dev());
+        if same(p, Path::new("/proc/self/ns/net")) {
+            return Err((
+                String::new(),
+                "the network namespace must not be the runtime's own".into(),
+            ));
+        }
+    }
+    let mut names = HashSet::new();
+    for (host, d) in devs {
+        if !crate::netdev::valid_name(host) {
+            return Err((format!(".{host}"), "is not a valid interface name".into()));
+        }
+        let name = d.name().as_deref().unwrap_or(host);
+        if !crate::netdev::valid_name(name) {
+            return Err((
+                format!(".{host}.name"),
+                format!("{name:?} is not a valid interface name"),
+            ));
+        }
+        if !names.insert(name.to_string()) {
+            return Err((format!(".{host}.name"), format!("{name:?} is used twice")));
+        }
+    }
+    Ok(())
 }
 
 fn errno_of(e: &std::io::Error) -> nix::errno::Errno {

@@ -471,3 +471,184 @@ pub fn close_fd(fd: RawFd) {
         libc::close(fd);
     }
 }
+
+/// Where a command started by [`enter_before_exec`] goes between fork and exec.
+#[derive(Debug, Default)]
+pub struct Entry {
+    /// `cgroup.procs` files (opened for writing) that the child moves itself into.
+    pub cgroup_procs: Vec<OwnedFd>,
+    /// Namespaces to join, in order (the user namespace first).
+    pub namespaces: Vec<(OwnedFd, nix::sched::CloneFlags)>,
+    /// Become uid/gid 0 after joining (a joined user namespace maps its root, not ours).
+    pub become_root: bool,
+    /// Directory to change to after joining the mount namespace.
+    pub cwd: Option<std::ffi::CString>,
+}
+
+/// Make `cmd`'s child join `entry` (cgroups, then namespaces, ids, cwd) right before it
+/// execs. A failure makes `spawn` fail with that error.
+pub fn enter_before_exec(cmd: &mut std::process::Command, entry: Entry) {
+    use std::os::fd::AsFd;
+    use std::os::unix::process::CommandExt;
+    let entry = std::sync::Arc::new(entry);
+    let hook = move || -> std::io::Result<()> {
+        for f in &entry.cgroup_procs {
+            // "0" is the writing process itself, in v1 and v2.
+            nix::unistd::write(f.as_fd(), b"0")?;
+        }
+        for (fd, flag) in &entry.namespaces {
+            nix::sched::setns(fd.as_fd(), *flag)?;
+        }
+        if entry.become_root {
+            let (u, g) = (nix::unistd::Uid::from_raw(0), nix::unistd::Gid::from_raw(0));
+            nix::unistd::setresgid(g, g, g)?;
+            nix::unistd::setresuid(u, u, u)?;
+        }
+        if let Some(d) = &entry.cwd {
+            nix::unistd::chdir(d.as_c_str())?;
+        }
+        Ok(())
+    };
+    // SAFETY: the closure runs in the forked child before exec. It only makes the raw
+    // system calls write(2), setns(2), setresgid/setresuid(2) and chdir(2) on data prepared
+    // before the fork (fds and a C string owned by the Arc); it neither allocates nor takes
+    // a lock, so it is async-signal-safe even when the parent is multi-threaded.
+    unsafe {
+        cmd.pre_exec(hook);
+    }
+}
+
+/// ioprio_set(IOPRIO_WHO_PROCESS, 0, value): the calling process's I/O priority.
+pub fn ioprio_set(value: u32) -> Result<(), Errno> {
+    // SAFETY: ioprio_set takes three integers; no memory is passed.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_ioprio_set,
+            1, /* IOPRIO_WHO_PROCESS */
+            0,
+            value as libc::c_long,
+        )
+    };
+    Errno::result(r).map(drop)
+}
+
+/// sched_setattr(0, attr, 0): the calling thread's scheduling policy.
+pub fn sched_setattr(attr: &crate::procattr::SchedAttr) -> Result<(), Errno> {
+    // SAFETY: `attr` is a valid, initialised `struct sched_attr` (repr(C), its `size` field
+    // says how much of it the kernel reads) that outlives the call; the kernel only reads it.
+    let r = unsafe { libc::syscall(libc::SYS_sched_setattr, 0, attr as *const _, 0) };
+    Errno::result(r).map(drop)
+}
+
+/// personality(2) with a persona value.
+pub fn set_personality(persona: u64) -> Result<(), Errno> {
+    // SAFETY: personality takes one integer and touches no memory of ours.
+    let r = unsafe { libc::personality(persona as libc::c_ulong) };
+    Errno::result(r).map(drop)
+}
+
+/// set_mempolicy(mode, nodemask, maxnode).
+pub fn set_mempolicy(p: &crate::procattr::MemPolicy) -> Result<(), Errno> {
+    let mask = if p.nodemask.is_empty() {
+        std::ptr::null()
+    } else {
+        p.nodemask.as_ptr()
+    };
+    // SAFETY: `mask` is null or points to `nodemask`, whose length in bits is at least
+    // `maxnode - 1` (built together in procattr::mem_policy); the kernel only reads it.
+    let r = unsafe { libc::syscall(libc::SYS_set_mempolicy, p.mode as libc::c_long, mask, p.maxnode) };
+    Errno::result(r).map(drop)
+}
+
+/// Take ownership of a descriptor the kernel just installed in this process (SCM_RIGHTS).
+pub fn own_received_fd(fd: RawFd) -> OwnedFd {
+    // SAFETY: the caller got `fd` from a received SCM_RIGHTS message: it is open, owned by
+    // nobody else in this process, and is closed exactly once by the returned OwnedFd.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// The window size (rows, columns) of the terminal `fd` (TIOCGWINSZ).
+pub fn get_winsize(fd: BorrowedFd<'_>) -> Result<(u16, u16), Errno> {
+    let mut ws = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes a winsize into the valid, writable pointer we pass.
+    Errno::result(unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) })?;
+    Ok((ws.ws_row, ws.ws_col))
+}
+
+/// `struct mount_attr` of mount_setattr(2).
+#[repr(C)]
+#[derive(Default)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+const OPEN_TREE_CLONE: libc::c_uint = 1;
+const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
+const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
+
+/// open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC [| AT_RECURSIVE]): a
+/// detached copy of the mount (tree) at `path`.
+pub fn open_tree_clone(path: &CStr, recursive: bool) -> Result<OwnedFd, Errno> {
+    let mut flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint;
+    if recursive {
+        flags |= libc::AT_RECURSIVE as libc::c_uint;
+    }
+    // SAFETY: `path` is a valid NUL-terminated string for the duration of the call.
+    let fd = unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, path.as_ptr(), flags) };
+    let fd = Errno::result(fd)? as RawFd;
+    // SAFETY: open_tree returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// mount_setattr(tree, "", AT_EMPTY_PATH [| AT_RECURSIVE], MOUNT_ATTR_IDMAP with `userns`):
+/// make the detached mount `tree` an id-mapped mount.
+pub fn mount_set_idmap(tree: BorrowedFd<'_>, userns: BorrowedFd<'_>, recursive: bool) -> Result<(), Errno> {
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_IDMAP,
+        userns_fd: userns.as_raw_fd() as u64,
+        ..Default::default()
+    };
+    let mut flags = libc::AT_EMPTY_PATH as libc::c_uint;
+    if recursive {
+        flags |= libc::AT_RECURSIVE as libc::c_uint;
+    }
+    // SAFETY: the empty path is a valid C string, `attr` is a valid mount_attr whose size
+    // we pass; the kernel only reads them.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            flags,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    Errno::result(r).map(drop)
+}
+
+/// move_mount(tree, "", target, "", F_EMPTY_PATH | T_EMPTY_PATH): attach a detached mount
+/// on the directory (or file) that `target` names.
+pub fn move_mount_to(tree: BorrowedFd<'_>, target: BorrowedFd<'_>) -> Result<(), Errno> {
+    const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
+    // SAFETY: the empty paths are valid C strings; the fds are borrowed for the call.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            target.as_raw_fd(),
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    };
+    Errno::result(r).map(drop)
+}
