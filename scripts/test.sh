@@ -40,6 +40,12 @@ runtime-capi/tests/run.sh
 echo "== conformance (runtime-cli)"
 RUNTIME=runtime-cli conformance/scripts/guarded-ns.sh cargo test --locked -p conformance -- --test-threads=2
 
+echo "== real clients (containerd, podman, docker, Kubernetes CRI)"
+t_install=$SECONDS
+conformance/clients/install.sh
+echo "client install: $((SECONDS - t_install)) s"
+conformance/clients/run.sh
+
 echo "== no test cgroup left behind"
 # Every test removes its own cgroups; the shared /runtime-cli-test parents must now be
 # empty (rmdir fails on a cgroup that still has children: that is a leak).

@@ -82,7 +82,7 @@ pub const SECCOMP_FLAGS: [&str; 4] = [
 ];
 
 /// Mount options besides the flag options of [`crate::plan`] and the propagation names.
-const EXTRA_MOUNT_OPTIONS: [&str; 5] = ["bind", "rbind", "defaults", "idmap", "ridmap"];
+const EXTRA_MOUNT_OPTIONS: [&str; 6] = ["bind", "rbind", "defaults", "idmap", "ridmap", "tmpcopyup"];
 
 /// `linux.memoryPolicy` modes and flags (`set_mempolicy(2)`).
 pub const MEMORY_POLICY_MODES: [&str; 6] = [

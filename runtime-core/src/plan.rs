@@ -92,8 +92,13 @@ fn cstr(s: &str, what: &str) -> Result<CString> {
 pub enum MountKind {
     /// A bind mount of a host path; `recursive` for rbind.
     Bind { source: CString, recursive: bool },
-    /// A new filesystem instance.
-    Fs { fstype: CString, source: CString },
+    /// A new filesystem instance. `copy_up` (mount option `tmpcopyup`, a runc extension
+    /// for tmpfs): the new tmpfs starts with a copy of the directory it covers.
+    Fs {
+        fstype: CString,
+        source: CString,
+        copy_up: bool,
+    },
     /// Remount an earlier step's mount with `flags` (the read-only tmpfs under a v1
     /// `cgroup` mount, once the hierarchies are bound into it).
     Remount,
@@ -316,6 +321,8 @@ pub struct MountOptions {
     pub data: Vec<String>,
     pub bind: bool,
     pub rbind: bool,
+    /// `tmpcopyup`: fill a new tmpfs with the content of the directory it covers.
+    pub copy_up: bool,
     /// `idmap` / `ridmap` (recursive): an id-mapped mount.
     pub idmap: bool,
     pub ridmap: bool,
@@ -367,12 +374,14 @@ pub fn parse_mount_options(opts: &[String]) -> MountOptions {
         data: vec![],
         bind: false,
         rbind: false,
+        copy_up: false,
         idmap: false,
         ridmap: false,
     };
     for o in opts {
         match o.as_str() {
             "bind" => m.bind = true,
+            "tmpcopyup" => m.copy_up = true,
             "rbind" => m.rbind = true,
             "idmap" => m.idmap = true,
             "ridmap" => m.ridmap = true,
@@ -912,6 +921,8 @@ fn mount_steps(m: &Mount, i: usize, checked: &CheckedSpec, opts: &PlanOptions, o
         kind: MountKind::Fs {
             fstype: cstr(typ, "mount type")?,
             source: cstring(source, m.destination())?,
+            // runc applies it to tmpfs only and ignores it elsewhere.
+            copy_up: o.copy_up && typ == "tmpfs",
         },
         flags: o.flags,
         data,
@@ -953,6 +964,7 @@ fn cgroup_mount_steps(dest: PathInRoot, o: &MountOptions, opts: &PlanOptions, ou
         kind: MountKind::Fs {
             fstype: c"tmpfs".to_owned(),
             source: c"tmpfs".to_owned(),
+            copy_up: false,
         },
         flags: (flags & !MsFlags::MS_RDONLY) | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
         data: Some(c"mode=755".to_owned()),
@@ -1278,6 +1290,10 @@ mod tests {
         let n = parse_mount_options(&["newinstance", "ptmxmode=0666", "mode=0620", "gid=5"].map(String::from));
         assert!(n.flags.is_empty());
         assert_eq!(n.data.len(), 4);
+        // tmpcopyup is runc's extension, not tmpfs data.
+        let t = parse_mount_options(&["tmpcopyup", "mode=1777"].map(String::from));
+        assert!(t.copy_up && !n.copy_up);
+        assert_eq!(t.data, vec!["mode=1777"]);
     }
 
     #[test]

@@ -209,7 +209,9 @@ fn do_mount(root: BorrowedFd<'_>, m: &MountStep) -> Result<(), ChildError> {
     let target = FdPath::new(fd.as_fd());
     let r = match &m.kind {
         MountKind::Bind { source, .. } => mount_on(Some(source), &target, None, m.flags, None),
-        MountKind::Fs { fstype, source } => mount_on(Some(source), &target, Some(fstype), m.flags, m.data.as_deref()),
+        MountKind::Fs { fstype, source, .. } => {
+            mount_on(Some(source), &target, Some(fstype), m.flags, m.data.as_deref())
+        }
         MountKind::Remount => {
             // The fd names the mount's root directory: remount through it.
             mount_on(None, &target, None, m.flags, m.data.as_deref())
@@ -231,11 +233,16 @@ fn do_mount(root: BorrowedFd<'_>, m: &MountStep) -> Result<(), ChildError> {
             )
         }
     })?;
-    if m.remount_flags.is_none() && m.propagation.is_empty() {
+    let copy_up = matches!(m.kind, MountKind::Fs { copy_up: true, .. });
+    if m.remount_flags.is_none() && m.propagation.is_empty() && !copy_up {
         return Ok(());
     }
     // The fd still names the covered directory: reopen to reach the new mount.
     let top = open_in_root(root, &m.dest.rel).map_err(|e| child_err!(Stage::Mount, e, "reopening {d}"))?;
+    if copy_up {
+        copy_tree(fd.as_fd(), top.as_fd(), 0)
+            .map_err(|e| child_err!(Stage::Mount, e, "tmpcopyup: copying the content of {d}"))?;
+    }
     let target = FdPath::new(top.as_fd());
     if let Some(extra) = m.remount_flags {
         let flags =
@@ -246,6 +253,98 @@ fn do_mount(root: BorrowedFd<'_>, m: &MountStep) -> Result<(), ChildError> {
     if !m.propagation.is_empty() {
         mount_on(None, &target, None, m.propagation, None)
             .map_err(|e| child_err!(Stage::Mount, e, "setting propagation of {d}"))?;
+    }
+    Ok(())
+}
+
+/// `tmpcopyup`: copy the tree under `from` (the directory a tmpfs now covers, reached through
+/// an fd opened before the mount) into `to` (the new tmpfs), keeping modes, owners and
+/// symlinks; device nodes and sockets are skipped. Never follows a symlink: every name is
+/// opened relative to its parent fd with O_NOFOLLOW.
+fn copy_tree(from: BorrowedFd<'_>, to: BorrowedFd<'_>, depth: u32) -> Result<(), Errno> {
+    use nix::dir::{Dir, Type};
+    use nix::fcntl::{openat, readlinkat, AtFlags};
+    use nix::sys::stat::{fchmod, fstat, fstatat, mkdirat, Mode};
+    use nix::unistd::{fchown, fchownat, read, symlinkat, write, Gid, Uid};
+    if depth > 64 {
+        return Err(Errno::ELOOP);
+    }
+    // The callers' fds may be O_PATH: reopen both directories for real.
+    let dir_flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    let from = openat(from, c".", dir_flags, Mode::empty())?;
+    let to = openat(to, c".", dir_flags, Mode::empty())?;
+    let (from, to) = (from.as_fd(), to.as_fd());
+    let st = fstat(from)?;
+    fchmod(to, Mode::from_bits_truncate(st.st_mode & 0o7777))?;
+    fchown(to, Some(Uid::from_raw(st.st_uid)), Some(Gid::from_raw(st.st_gid)))?;
+    let mut dir = Dir::openat(from, c".", dir_flags, Mode::empty())?;
+    for entry in dir.iter() {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name == c"." || name == c".." {
+            continue;
+        }
+        let kind = match entry.file_type() {
+            Some(t) => t,
+            None => {
+                let st = fstatat(from, name, AtFlags::AT_SYMLINK_NOFOLLOW)?;
+                match SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT {
+                    SFlag::S_IFDIR => Type::Directory,
+                    SFlag::S_IFREG => Type::File,
+                    SFlag::S_IFLNK => Type::Symlink,
+                    _ => continue,
+                }
+            }
+        };
+        let nofollow = OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        match kind {
+            Type::Directory => {
+                let src = openat(from, name, OFlag::O_PATH | OFlag::O_DIRECTORY | nofollow, Mode::empty())?;
+                mkdirat(to, name, Mode::from_bits_truncate(0o700))?;
+                let dst = openat(to, name, OFlag::O_PATH | OFlag::O_DIRECTORY | nofollow, Mode::empty())?;
+                copy_tree(src.as_fd(), dst.as_fd(), depth + 1)?;
+            }
+            Type::File => {
+                let src = openat(from, name, OFlag::O_RDONLY | nofollow, Mode::empty())?;
+                let dst = openat(
+                    to,
+                    name,
+                    OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | nofollow,
+                    Mode::from_bits_truncate(0o600),
+                )?;
+                let st = fstat(src.as_fd())?;
+                let mut buf = [0u8; 8192];
+                loop {
+                    let n = read(src.as_fd(), &mut buf)?;
+                    if n == 0 {
+                        break;
+                    }
+                    let mut done = 0;
+                    while done < n {
+                        done += write(dst.as_fd(), &buf[done..n])?;
+                    }
+                }
+                fchmod(dst.as_fd(), Mode::from_bits_truncate(st.st_mode & 0o7777))?;
+                fchown(
+                    dst.as_fd(),
+                    Some(Uid::from_raw(st.st_uid)),
+                    Some(Gid::from_raw(st.st_gid)),
+                )?;
+            }
+            Type::Symlink => {
+                let target = readlinkat(from, name)?;
+                let st = fstatat(from, name, AtFlags::AT_SYMLINK_NOFOLLOW)?;
+                symlinkat(target.as_os_str(), to, name)?;
+                fchownat(
+                    to,
+                    name,
+                    Some(Uid::from_raw(st.st_uid)),
+                    Some(Gid::from_raw(st.st_gid)),
+                    AtFlags::AT_SYMLINK_NOFOLLOW,
+                )?;
+            }
+            _ => {}
+        }
     }
     Ok(())
 }

@@ -322,7 +322,7 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
             )));
         }
         for o in opts {
-            if matches!(o.as_str(), "rro" | "rrw" | "tmpcopyup") {
+            if matches!(o.as_str(), "rro" | "rrw") {
                 return Err(Error::NotSupported(format!("mounts[{i}].options: {o}")));
             }
         }
