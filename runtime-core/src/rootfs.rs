@@ -366,6 +366,28 @@ pub(crate) fn prepare(plan: &RootfsPlan, sysctls: &[(std::ffi::CString, Vec<u8>)
         None::<&CStr>,
     )
     .map_err(|e| child_err!(Stage::Mount, e, "bind mounting rootfs {r}"))?;
+    if !initial.contains(MsFlags::MS_REC) {
+        // A non-recursive rootfsPropagation (private, slave, unbindable) leaves the mount
+        // holding the rootfs as the host has it, possibly shared, and pivot_root refuses a
+        // new root whose parent mount is shared: make the first bind private and bind the
+        // rootfs again on top of it, so the new root's parent is that private copy.
+        nix::mount::mount(
+            None::<&CStr>,
+            plan.root.as_c_str(),
+            None::<&CStr>,
+            MsFlags::MS_PRIVATE,
+            None::<&CStr>,
+        )
+        .map_err(|e| child_err!(Stage::Propagation, e, "making the rootfs bind {r} private"))?;
+        nix::mount::mount(
+            Some(plan.root.as_c_str()),
+            plan.root.as_c_str(),
+            None::<&CStr>,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None::<&CStr>,
+        )
+        .map_err(|e| child_err!(Stage::Mount, e, "bind mounting rootfs {r} again"))?;
+    }
     let root = nix::fcntl::open(
         plan.root.as_c_str(),
         OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
@@ -395,9 +417,12 @@ pub(crate) fn prepare(plan: &RootfsPlan, sysctls: &[(std::ffi::CString, Vec<u8>)
 pub(crate) fn finish(plan: &RootfsPlan, root: OwnedFd) -> Result<(), ChildError> {
     change_root(root.as_fd(), plan)?;
     drop(root);
-    if plan.propagation.contains(MsFlags::MS_SHARED) {
+    // A shared rootfsPropagation could not be set before pivot_root; a non-recursive one
+    // (private, slave, unbindable) applies to the new root itself, which [`prepare`] bound
+    // from a private copy.
+    if plan.propagation.contains(MsFlags::MS_SHARED) || !plan.propagation.contains(MsFlags::MS_REC) {
         nix::mount::mount(None::<&CStr>, c"/", None::<&CStr>, plan.propagation, None::<&CStr>)
-            .map_err(|e| child_err!(Stage::Propagation, e, "making / shared"))?;
+            .map_err(|e| child_err!(Stage::Propagation, e, "setting the propagation of /"))?;
     }
     if plan.readonly {
         let fd = nix::fcntl::open(c"/", OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
