@@ -215,6 +215,17 @@ impl Runtime {
             Ok(c) => Ok(c),
             Err(e) => {
                 destroy(&st, &locked.dir);
+                // runtime.md lifecycle: a failed create continues at "destroy" (step 12) and
+                // then runs the poststop hooks (step 13), whose failures are only warnings.
+                if let Some(post) = st
+                    .hooks
+                    .as_ref()
+                    .and_then(|h| h.poststop().as_deref())
+                    .filter(|p| !p.is_empty())
+                {
+                    let state = hooks::state_json(id, 0, "stopped", &st.bundle, st.annotations.as_ref());
+                    let _warnings = hooks::run_poststop(post, &state);
+                }
                 Err(e)
             }
         }
