@@ -442,8 +442,19 @@ fn change_root(root: BorrowedFd<'_>, plan: &RootfsPlan) -> Result<(), ChildError
         nix::unistd::chroot(c".").map_err(|e| child_err!(Stage::PivotRoot, e, "chroot"))?;
     } else {
         // pivot_root(".", ".") stacks the old root on top of the new one; detach it after
-        // making it a slave so the unmount does not propagate to the host.
+        // making it a slave so the unmount does not propagate to the host. Change into the
+        // old root first (as runc does): "." from the new root's directory names the new
+        // root's mount, and a recursive MS_SLAVE there would also turn the container's own
+        // `shared` mounts into slaves.
+        let old_root = nix::fcntl::open(
+            c"/",
+            OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| child_err!(Stage::PivotRoot, e, "opening the old root"))?;
         nix::unistd::pivot_root(c".", c".").map_err(|e| child_err!(Stage::PivotRoot, e, "pivot_root"))?;
+        nix::unistd::fchdir(old_root.as_fd()).map_err(|e| child_err!(Stage::PivotRoot, e, "chdir to the old root"))?;
+        drop(old_root);
         nix::mount::mount(
             None::<&CStr>,
             c".",
