@@ -36,6 +36,12 @@ fi
 echo "== conformance (runtime-cli)"
 RUNTIME=runtime-cli conformance/scripts/guarded-ns.sh cargo test --locked -p conformance -- --test-threads=2
 
+echo "== spec requirement suite (runc, crun, runtime-cli; gate: conformance/spec-expected-failures.txt)"
+# Every testable MUST/SHOULD of the OCI runtime spec against the three runtimes; fails when
+# runtime-cli misses a requirement that is not in the expected-failure list, or passes one
+# that is. Table: target/spec-suite/spec-results.md.
+CARGO_FLAGS=--locked conformance/scripts/spec-suite.sh
+
 echo "== no test cgroup left behind"
 # Every test removes its own cgroups; the shared /runtime-cli-test parents must now be
 # empty (rmdir fails on a cgroup that still has children: that is a leak).
