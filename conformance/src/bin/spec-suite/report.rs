@@ -179,13 +179,13 @@ impl Results {
 
     pub fn text_table(&self) -> String {
         let mut out = String::new();
-        out += &format!("{:<52} {:<6}", "requirement", "level");
+        out += &format!("{:<58} {:<6}", "requirement", "level");
         for rt in &self.runtimes {
             out += &format!(" | {rt:<38}");
         }
         out += "\n";
         for row in &self.rows {
-            out += &format!("{:<52} {:<6}", row.id, row.level);
+            out += &format!("{:<58} {:<6}", row.id, row.level);
             for rt in &self.runtimes {
                 let cell = row.by_runtime.get(rt).map_or("-".into(), |o| o.cell(32));
                 out += &format!(" | {cell:<38}");
