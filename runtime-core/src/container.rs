@@ -146,25 +146,9 @@ impl Runtime {
             let set = cgroups::create(&hs, &dirs)?;
             st.cgroup = set;
             if let Some(r) = linux.resources() {
-                let extra: Vec<String> = linux
-                    .devices()
-                    .as_deref()
-                    .unwrap_or(&[])
-                    .iter()
-                    .map(|d| {
-                        format!(
-                            "{} {}:{} rwm",
-                            if d.typ() == oci_spec::runtime::LinuxDeviceType::B {
-                                'b'
-                            } else {
-                                'c'
-                            },
-                            d.major(),
-                            d.minor()
-                        )
-                    })
-                    .collect();
-                cgroups::apply(&hs, &st.cgroup, r, &extra)?;
+                // As runc and crun: a linux.devices entry gets no implicit allow rule; access
+                // is what resources.devices (plus the default allow-list) grants.
+                cgroups::apply(&hs, &st.cgroup, r, &[])?;
             }
             let fifo = make_fifo(&locked.dir)?;
             let console = match &opts.console_socket {
