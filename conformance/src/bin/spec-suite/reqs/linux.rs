@@ -543,9 +543,8 @@ fn cgroups_path(t: &T) -> R {
 }
 
 fn devices_cgroup(t: &T, allow: bool) -> R {
-    if !Path::new("/dev/loop0").exists() {
-        return skip("no /dev/loop0 on this machine");
-    }
+    // The runtime makes the node; the device cgroup answers EPERM before any driver is
+    // looked up, so this needs no loop device on the host (an allowed open may give ENXIO).
     let mut b = t.bundle();
     b.config_mut()["linux"]["devices"] =
         json!([{"path": "/dev/spec-loop", "type": "b", "major": 7, "minor": 0, "fileMode": 0o600}]);
