@@ -196,6 +196,9 @@ fn main() {
             });
         }
     });
+    // The private copy of the checker (each rootfs had a hard link to it, gone with the
+    // test directories).
+    let _ = std::fs::remove_file(&checker);
     let results = std::mem::take(&mut *results.lock().unwrap_or_else(|e| e.into_inner()));
     let names: Vec<String> = runtimes.iter().map(|r| r.name.clone()).collect();
     let res = Results::collect(&selected, &names, results);
