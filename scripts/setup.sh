@@ -20,6 +20,11 @@ fi
 pkgs=(ca-certificates gcc libc6-dev pkg-config libseccomp-dev busybox-static jq)
 if [ "${1:-}" != "--demo" ]; then
   pkgs+=(runc crun util-linux procps iproute2 file python3)
+  pkgs+=(uidmap passwd)  # rootless tests: newuidmap/newgidmap, useradd
+fi
+# The C API's tests: the header generator and Go for the cgo package.
+if [ "${1:-}" != "--demo" ]; then
+  pkgs+=(cbindgen golang-go)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -117,6 +117,9 @@ fn f03_every_claimed_mount_option_works() {
         let dest = format!("/mnt/o{i}");
         let m = match o.as_str() {
             "bind" | "rbind" => json!({"destination": dest, "type": "bind", "source": src, "options": [o]}),
+            "idmap" | "ridmap" => json!({"destination": dest, "type": "bind", "source": src, "options": ["rbind", o],
+                                         "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+                                         "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}),
             // A remount needs something mounted first: remount the bind mount of the line before.
             "remount" => json!({"destination": format!("/mnt/o{}", i - 1), "type": "bind", "source": src,
                                 "options": ["bind", "remount", "ro"]}),
@@ -334,4 +337,90 @@ fn f09_intel_rdt_without_resctrl() {
     assert_eq!(out.code, Some(1), "{}", out.describe());
     assert!(out.stderr.contains("intelRdt"), "{}", out.describe());
     ctx.assert_no_leftovers("f09", &b.cgroups_path(), None);
+}
+
+/// `linux.timeOffsets` (issue 13): a new time namespace whose boottime and monotonic clocks
+/// are shifted; without a new time namespace the config is refused, naming the field.
+#[test]
+fn f10_time_offsets() {
+    let Some(ctx) = TestCtx::new("f10") else { return };
+    let mut b = ctx.bundle(&["sh", "-c", "cat /proc/uptime; cat /proc/self/timens_offsets"]);
+    b.config_mut()["linux"]["namespaces"]
+        .as_array_mut()
+        .expect("namespaces")
+        .push(json!({"type": "time"}));
+    b.config_mut()["linux"]["timeOffsets"] = json!({
+        "boottime": {"secs": 1_000_000, "nanosecs": 7},
+        "monotonic": {"secs": 86400}
+    });
+    let host_uptime: f64 = fs::read_to_string("/proc/uptime")
+        .expect("uptime")
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .expect("uptime value");
+    let out = run_ct(&ctx, &b, "f10");
+    out.assert_ok();
+    let uptime: f64 = out
+        .stdout
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("uptime inside:\n{}", out.describe()));
+    assert!(
+        uptime > host_uptime + 999_000.0 && uptime < host_uptime + 1_001_000.0,
+        "boottime offset: host {host_uptime}, inside {uptime}"
+    );
+    assert!(out.stdout.contains("monotonic"), "{}", out.describe());
+
+    let mut b = ctx.bundle(&["true"]);
+    b.config_mut()["linux"]["timeOffsets"] = json!({"boottime": {"secs": 5}});
+    let out = run_ct(&ctx, &b, "f10-bad");
+    assert_eq!(out.code, Some(1), "{}", out.describe());
+    assert!(out.stderr.contains("timeOffsets"), "{}", out.describe());
+    ctx.assert_no_leftovers("f10-bad", &b.cgroups_path(), None);
+}
+
+/// Id-mapped bind mounts (issue 13): a file owned by uid/gid 0 on disk appears as the
+/// mapping's host ids through a mount with its own mappings, and through `idmap` alone it
+/// takes the container's user namespace mappings, so root's files look like root's inside a
+/// user namespace (where an ordinary bind mount shows them as nobody).
+#[test]
+fn f11_idmapped_mounts() {
+    let Some(ctx) = TestCtx::new("f11") else { return };
+    let src = ctx.scratch("idmap-src");
+    fs::create_dir_all(&src).expect("mkdir");
+    fs::write(src.join("file"), "x").expect("write");
+    std::os::unix::fs::chown(src.join("file"), Some(0), Some(0)).expect("chown");
+    let mut b = ctx.bundle(&["sh", "-c", "stat -c '%u:%g' /mnt/a/file"]);
+    b.config_mut()["mounts"].as_array_mut().expect("mounts").push(json!({
+        "destination": "/mnt/a", "type": "bind", "source": src, "options": ["bind", "ro"],
+        "uidMappings": [{"containerID": 0, "hostID": 1234, "size": 1}],
+        "gidMappings": [{"containerID": 0, "hostID": 4321, "size": 1}],
+    }));
+    let out = run_ct(&ctx, &b, "f11-own");
+    out.assert_ok();
+    assert_eq!(out.stdout.trim(), "1234:4321", "{}", out.describe());
+
+    let mut b = ctx.bundle(&["sh", "-c", "stat -c '%u:%g' /mnt/a/file /mnt/b/file"]);
+    let map = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    let c = b.config_mut();
+    c["linux"]["namespaces"]
+        .as_array_mut()
+        .expect("ns")
+        .push(json!({"type": "user"}));
+    c["linux"]["uidMappings"] = map.clone();
+    c["linux"]["gidMappings"] = map;
+    let m = c["mounts"].as_array_mut().expect("mounts");
+    m.retain(|m| m["type"] != "cgroup");
+    m.push(json!({"destination": "/mnt/a", "type": "bind", "source": src, "options": ["bind", "idmap"]}));
+    m.push(json!({"destination": "/mnt/b", "type": "bind", "source": src, "options": ["bind"]}));
+    // The rootfs belongs to host root, unmapped in the container: make the mount points here.
+    for d in ["mnt/a", "mnt/b"] {
+        fs::create_dir_all(b.rootfs_path(d)).expect("mkdir mount point");
+    }
+    let out = run_ct(&ctx, &b, "f11-userns");
+    out.assert_ok();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines, ["0:0", "65534:65534"], "{}", out.describe());
 }

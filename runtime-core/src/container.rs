@@ -32,6 +32,29 @@ pub struct CreateOptions {
     pub no_pivot: bool,
     pub no_new_keyring: bool,
     pub preserve_fds: u32,
+    /// Socket-activation fds to pass on (the caller's `LISTEN_FDS`, when `LISTEN_PID` is
+    /// the caller): fds 3..3+n, before the preserved ones.
+    pub listen_fds: u32,
+    /// runc's `--systemd-cgroup`: `cgroupsPath` is `slice:prefix:name` and systemd owns
+    /// the cgroup.
+    pub systemd_cgroup: bool,
+    /// Descriptors that become the init's stdin, stdout and stderr instead of the caller's.
+    pub stdio: Option<StdioFds>,
+}
+
+/// Three descriptors (stdin, stdout, stderr) dup2'd onto 0, 1, 2 in the child right before
+/// its credentials change, for embedders that do not want the process to share their own
+/// stdio (the C API). Shared so that options stay cheap to clone.
+pub type StdioFds = std::sync::Arc<[OwnedFd; 3]>;
+
+/// Refuse stdio descriptors together with a terminal: the pty is the process's stdio then.
+pub(crate) fn check_stdio(stdio: &Option<StdioFds>, terminal: bool) -> Result<()> {
+    if stdio.is_some() && terminal {
+        return Err(Error::InvalidArgument(
+            "stdio descriptors cannot be combined with process.terminal".into(),
+        ));
+    }
+    Ok(())
 }
 
 impl CreateOptions {
@@ -56,6 +79,7 @@ pub struct Created {
 #[derive(Debug, Clone)]
 pub struct Runtime {
     root: Root,
+    rootless: bool,
 }
 
 impl Runtime {
@@ -66,7 +90,21 @@ impl Runtime {
         if abs == Path::new("/") {
             return Err(Error::InvalidArgument("--root must not be /".into()));
         }
-        Ok(Runtime { root: Root::new(abs) })
+        Ok(Runtime {
+            root: Root::new(abs),
+            rootless: !nix::unistd::geteuid().is_root(),
+        })
+    }
+
+    /// Rootless mode (runc's `--rootless`): cgroups that cannot be created are skipped when
+    /// the config sets no resource limits. The default is on when not running as root.
+    pub fn set_rootless(&mut self, on: bool) {
+        self.rootless = on;
+    }
+
+    /// Whether rootless mode is on.
+    pub fn is_rootless(&self) -> bool {
+        self.rootless
     }
 
     pub fn root(&self) -> &Path {
@@ -76,12 +114,20 @@ impl Runtime {
     /// Create a container from a bundle: everything is set up and the init waits for
     /// [`Runtime::start`]. On failure nothing is left behind.
     pub fn create(&self, id: &str, opts: CreateOptions) -> Result<Created> {
+        self.create_impl(id, opts, None).map(|(c, _)| c)
+    }
+
+    /// `create`; with `proxy` (one end of a socket pair, for a foreground `run`), a
+    /// terminal's master goes there instead of to a console socket. Also says whether the
+    /// process has a terminal.
+    fn create_impl(&self, id: &str, opts: CreateOptions, proxy: Option<OwnedFd>) -> Result<(Created, bool)> {
         spec::validate_id(id)?;
         let checked = spec::load(&opts.bundle)?;
         let s = checked.spec();
         let process = s.process().as_ref().expect("validated");
         let terminal = process.terminal().unwrap_or(false);
         match (terminal, &opts.console_socket) {
+            (true, None) if proxy.is_some() => {}
             (true, None) => {
                 return Err(Error::InvalidArgument(
                     "cannot allocate tty if runc will detach without setting console socket".into(),
@@ -95,6 +141,7 @@ impl Runtime {
             (true, Some(_)) => {}
             (false, None) => {}
         }
+        check_stdio(&opts.stdio, terminal)?;
         if self.root.dir(id).exists() {
             return Err(Error::AlreadyExists(id.to_string()));
         }
@@ -104,11 +151,25 @@ impl Runtime {
             .as_ref()
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default();
+        if opts.systemd_cgroup {
+            let unit = cgroups::systemd_path(&cg_path, id)
+                .map_err(|e| Error::config(checked.bundle().join("config.json"), "linux.cgroupsPath", e))?;
+            if !Path::new("/run/systemd/system").exists() {
+                return Err(Error::NotSupported(format!(
+                    "--systemd-cgroup: systemd is not running on this host (no /run/systemd/system), so the unit for {} cannot be created; the systemd cgroup driver",
+                    unit.display()
+                )));
+            }
+            return Err(Error::NotSupported(
+                "--systemd-cgroup: the systemd cgroup driver (use the cgroupfs driver: no --systemd-cgroup)".into(),
+            ));
+        }
         let (hs, dirs) = cgroups::plan(&cg_path, id)?;
         let plan_opts = PlanOptions {
             no_pivot: opts.no_pivot,
             no_new_keyring: opts.no_new_keyring,
             preserve_fds: opts.preserve_fds,
+            listen_fds: opts.listen_fds,
             cgroups: hs
                 .iter()
                 .cloned()
@@ -140,19 +201,26 @@ impl Runtime {
                 .clone()
                 .map(|h| hooks::with_default_env(h, process.env().as_deref())),
             seccomp: linux.seccomp().clone(),
+            resources: linux.resources().clone(),
         };
         let locked = self.root.reserve(&st)?;
         let result = (|| -> Result<Created> {
-            let set = cgroups::create(&hs, &dirs)?;
-            st.cgroup = set;
-            if let Some(r) = linux.resources() {
-                // As runc and crun: a linux.devices entry gets no implicit allow rule; access
-                // is what resources.devices (plus the default allow-list) grants.
-                cgroups::apply(&hs, &st.cgroup, r, &[])?;
+            st.cgroup = match cgroups::create(&hs, &dirs) {
+                Ok(set) => set,
+                // Rootless without a delegated, writable cgroup: nothing to limit, so run
+                // without a cgroup of our own (runc's rootless behaviour).
+                Err(_) if self.rootless && !has_limits(linux.resources().as_ref()) => CgroupSet::default(),
+                Err(e) => return Err(e),
+            };
+            if !st.cgroup.dirs.is_empty() {
+                let rules = device_rules(linux);
+                let layout = cgroups::resources::Layout::new(&hs, &st.cgroup.dirs);
+                cgroups::resources::apply(&layout, &linux.resources().clone().unwrap_or_default(), Some(&rules))?;
             }
             let fifo = make_fifo(&locked.dir)?;
             let console = match &opts.console_socket {
                 Some(p) => Some(connect_console(p)?),
+                None if terminal => proxy,
                 None => None,
             };
             let hooks_at = |pid: Pid| -> Result<()> {
@@ -184,7 +252,7 @@ impl Runtime {
                 }
                 Ok(())
             };
-            let created = spawn(&plan, &st.cgroup, fifo, console, &hooks_at)?;
+            let created = spawn(&plan, &st.cgroup, fifo, console, opts.stdio.as_deref(), &hooks_at)?;
             st.pid = created.pid.as_raw();
             st.pid_start_time = state::proc_start_time(created.pid).map(|(t, _)| t).unwrap_or(0);
             st.phase = Phase::Created;
@@ -196,7 +264,7 @@ impl Runtime {
             Ok(created)
         })();
         match result {
-            Ok(c) => Ok(c),
+            Ok(c) => Ok((c, terminal)),
             Err(e) => {
                 destroy(&st, &locked.dir);
                 // runtime.md lifecycle: a failed create continues at "destroy" (step 12) and
@@ -425,6 +493,96 @@ impl Runtime {
         }
     }
 
+    /// Change the resource limits of a live container: the fields set in `r` are written
+    /// (devices are not updated, as in runc) and the merged resources saved in the state.
+    pub fn update(&self, id: &str, r: &oci_spec::runtime::LinuxResources) -> Result<()> {
+        use cgroups::resources;
+        spec::validate_id(id)?;
+        spec::validate_resources(r, "resources")?;
+        let locked = self.root.lock(id)?.ok_or_else(|| Error::NotExist(id.to_string()))?;
+        let mut st = self.load_visible(id)?;
+        if status_of(&st, &locked.dir) == Status::Stopped {
+            return Err(Error::wrong_state(id, "container not running"));
+        }
+        let layout = resources::Layout::of(&st.cgroup.dirs)?;
+        let all = resources::merged(st.resources.as_ref(), r);
+        if let Some(limit) = r.memory().and_then(|m| m.limit()).filter(|l| *l > 0) {
+            if all.memory().and_then(|m| m.check_before_update()) == Some(true) {
+                let usage = cgroups::stats::collect(&layout).memory.usage.usage;
+                if usage > limit as u64 {
+                    return Err(Error::InvalidArgument(format!(
+                        "memory.limit {limit} is below the container's current memory usage {usage} (checkBeforeUpdate)"
+                    )));
+                }
+            }
+        }
+        let eff = resources::merge_for_update(st.resources.as_ref(), r);
+        resources::apply(&layout, &eff, None)?;
+        st.resources = Some(all);
+        state::write_state(&locked.dir, &st)
+    }
+
+    /// Resource usage of a container's cgroup (runc's `events --stats` data).
+    pub fn stats(&self, id: &str) -> Result<cgroups::stats::Stats> {
+        spec::validate_id(id)?;
+        let st = self.load_visible(id)?;
+        if self.status(&st) == Status::Stopped {
+            return Err(Error::wrong_state(id, format!("container with id {id} is not running")));
+        }
+        let layout = cgroups::resources::Layout::of(&st.cgroup.dirs)?;
+        Ok(cgroups::stats::collect(&layout))
+    }
+
+    /// runc's `events`: a `stats` event every `interval` and an `oom` event whenever the
+    /// kernel's OOM killer kills a task of the container, until the container stops or
+    /// `emit` returns false. With `stats_only`, one `stats` event and return.
+    pub fn events(
+        &self,
+        id: &str,
+        interval: Duration,
+        stats_only: bool,
+        emit: &mut dyn FnMut(&Event) -> bool,
+    ) -> Result<()> {
+        let first = self.stats(id)?;
+        let ev = |typ: &'static str, data| Event {
+            typ,
+            id: id.to_string(),
+            data,
+        };
+        if stats_only {
+            emit(&ev("stats", Some(first)));
+            return Ok(());
+        }
+        if interval.is_zero() {
+            return Err(Error::InvalidArgument(
+                "duration interval must be greater than 0".into(),
+            ));
+        }
+        let st = self.load_visible(id)?;
+        let layout = cgroups::resources::Layout::of(&st.cgroup.dirs)?;
+        let mut ooms = cgroups::stats::oom_kills(&layout).unwrap_or(0);
+        let mut next_stats = Instant::now();
+        loop {
+            if !state::init_alive(&st) || st.cgroup.dirs.iter().all(|d| !d.exists()) {
+                return Ok(());
+            }
+            let now_ooms = cgroups::stats::oom_kills(&layout).unwrap_or(ooms);
+            if now_ooms > ooms {
+                ooms = now_ooms;
+                if !emit(&ev("oom", None)) {
+                    return Ok(());
+                }
+            }
+            if Instant::now() >= next_stats {
+                next_stats = Instant::now() + interval;
+                if !emit(&ev("stats", Some(cgroups::stats::collect(&layout)))) {
+                    return Ok(());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50).min(interval));
+        }
+    }
+
     /// Host pids of every process in the container's cgroup (empty once it is gone).
     pub fn pids(&self, id: &str) -> Result<Vec<Pid>> {
         spec::validate_id(id)?;
@@ -460,7 +618,26 @@ impl Runtime {
     /// `run`: create and start; in the foreground, forward signals to the init, wait for it,
     /// delete the container (unless `keep`) and return its exit code.
     pub fn run(&self, id: &str, opts: CreateOptions, run: RunOptions) -> Result<i32> {
-        let created = self.create(id, opts)?;
+        // In the foreground without a console socket, a terminal is proxied to our stdio.
+        let (ours, theirs) = match (run.detach, &opts.console_socket) {
+            (false, None) => {
+                let (a, b) = crate::ttyproxy::pair()?;
+                (Some(a), Some(b))
+            }
+            _ => (None, None),
+        };
+        let (created, terminal) = self.create_impl(id, opts, theirs)?;
+        let master = match (terminal, &ours) {
+            (true, Some(sock)) => match crate::ttyproxy::receive_master(sock.as_fd()) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    let _ = self.delete(id, true);
+                    return Err(e);
+                }
+            },
+            _ => None,
+        };
+        drop(ours);
         if let Err(e) = self.start(id) {
             let _ = self.delete(id, true);
             return Err(e);
@@ -471,7 +648,10 @@ impl Runtime {
         if !run.no_subreaper {
             let _ = nix::sys::prctl::set_child_subreaper(true);
         }
-        let code = forward_signals_until_exit(created.pid);
+        let code = match master {
+            Some(m) => crate::ttyproxy::proxy_until_exit(m, created.pid),
+            None => forward_signals_until_exit(created.pid),
+        };
         if !run.keep {
             let _ = self.delete(id, true);
         }
@@ -491,6 +671,66 @@ impl Runtime {
         }
         Ok(st)
     }
+}
+
+/// Whether `resources` asks for any limit (device rules alone do not count: without a
+/// devices cgroup the container still only gets the devices it is given).
+fn has_limits(r: Option<&oci_spec::runtime::LinuxResources>) -> bool {
+    r.is_some_and(|r| {
+        r.memory().is_some()
+            || r.cpu().is_some()
+            || r.pids().is_some()
+            || r.block_io().is_some()
+            || r.hugepage_limits().as_ref().is_some_and(|h| !h.is_empty())
+            || r.network().is_some()
+            || r.rdma().as_ref().is_some_and(|h| !h.is_empty())
+            || r.unified().as_ref().is_some_and(|h| !h.is_empty())
+    })
+}
+
+/// One line of runc's `events` output: `{"type":"stats","id":ID,"data":{...}}` or
+/// `{"type":"oom","id":ID}`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Event {
+    #[serde(rename = "type")]
+    pub typ: &'static str,
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<cgroups::stats::Stats>,
+}
+
+/// The device rules of a container: deny everything, the configured catch-all rules that
+/// lead the list (`runc spec`'s `{"allow": false, "access": "rwm"}`), runc's default
+/// allow-list, then the rest of the configured rules (no rule for linux.devices). runc puts
+/// the default allow-list after every configured rule, so a rule denying `/dev/null` has no
+/// effect there; here a configured rule overrides the defaults (later rules win).
+fn device_rules(linux: &oci_spec::runtime::Linux) -> Vec<cgroups::devices::DeviceRule> {
+    use cgroups::devices::{self, DeviceRule};
+    let mut rules = vec![DeviceRule {
+        allow: false,
+        kind: 'a',
+        major: None,
+        minor: None,
+        access: "rwm".into(),
+    }];
+    let configured: Vec<DeviceRule> = linux
+        .resources()
+        .as_ref()
+        .and_then(|r| r.devices().as_deref())
+        .unwrap_or(&[])
+        .iter()
+        .map(DeviceRule::from_spec)
+        .collect();
+    let lead = configured
+        .iter()
+        .take_while(|r| r.kind == 'a' && r.major.is_none() && r.minor.is_none())
+        .count();
+    rules.extend(configured[..lead].iter().cloned());
+    rules.extend(devices::default_allowed());
+    rules.extend(configured[lead..].iter().cloned());
+    // As runc and crun: a linux.devices entry gets no implicit allow rule; access is what
+    // resources.devices (plus the default allow-list) grants.
+    rules
 }
 
 /// Options of `run` beyond those of `create`.
@@ -637,6 +877,7 @@ fn spawn(
     cg: &CgroupSet,
     fifo: OwnedFd,
     console: Option<OwnedFd>,
+    stdio: Option<&[OwnedFd; 3]>,
     hooks_at: &dyn Fn(Pid) -> Result<()>,
 ) -> Result<Created> {
     let (parent_sock, child_sock) =
@@ -650,6 +891,7 @@ fn spawn(
         sock: child_sock.as_fd(),
         fifo: fifo.as_fd(),
         console: console.as_ref().map(|c| c.as_fd()),
+        stdio: stdio.map(|[a, b, c]| [a.as_fd(), b.as_fd(), c.as_fd()]),
     };
     let first =
         crate::sys::spawn(flags, libc::SIGCHLD, || init::child_main(plan, fds)).map_err(|e| Error::sys("clone3", e))?;
@@ -691,14 +933,55 @@ fn send_go(sock: &OwnedFd) -> Result<()> {
         .map_err(|e| Error::sys("writing to the container init", e))
 }
 
+/// Map the new user namespace. Root writes the maps itself. An unprivileged runtime can
+/// only map its own id directly (and must deny setgroups first for the gid map); any other
+/// mapping, such as ranges from /etc/subuid, goes through the setuid helpers newuidmap and
+/// newgidmap (package uidmap), as runc and podman do.
 fn write_id_maps(plan: &LaunchPlan, pid: Pid) -> Result<()> {
-    for (file, map) in [("uid_map", &plan.uid_map), ("gid_map", &plan.gid_map)] {
-        if let Some(m) = map {
-            let p = format!("/proc/{pid}/{file}");
+    let root = nix::unistd::geteuid().is_root();
+    let own = [nix::unistd::geteuid().as_raw(), nix::unistd::getegid().as_raw()];
+    for ((file, helper), (map, own)) in [("uid_map", "newuidmap"), ("gid_map", "newgidmap")]
+        .into_iter()
+        .zip([(&plan.uid_map, own[0]), (&plan.gid_map, own[1])])
+    {
+        let Some(m) = map else { continue };
+        let p = format!("/proc/{pid}/{file}");
+        if root || only_own_id(m, own) {
+            if !root && file == "gid_map" {
+                let sg = format!("/proc/{pid}/setgroups");
+                fs::write(&sg, "deny").map_err(|e| Error::io("writing", sg, e))?;
+            }
             fs::write(&p, m).map_err(|e| Error::io("writing", p, e))?;
+            continue;
+        }
+        let out = std::process::Command::new(helper)
+            .arg(pid.to_string())
+            .args(m.split_whitespace())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| Error::io("running (install the uidmap package)", helper, e))?;
+        if !out.status.success() {
+            return Err(Error::sys(
+                format!(
+                    "{helper} {pid} {}: {}",
+                    m.split_whitespace().collect::<Vec<_>>().join(" "),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
+                Errno::EPERM,
+            ));
         }
     }
     Ok(())
+}
+
+/// A map of one line whose host side is exactly `own` (size 1).
+fn only_own_id(map: &str, own: u32) -> bool {
+    let lines: Vec<Vec<&str>> = map
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .filter(|v: &Vec<&str>| !v.is_empty())
+        .collect();
+    matches!(lines.as_slice(), [l] if l.len() == 3 && l[1] == own.to_string() && l[2] == "1")
 }
 
 /// Prepare a spawned init from the outside (cgroup, oom score) and let it go on.

@@ -28,6 +28,8 @@ pub struct ExecOptions {
     pub console_socket: Option<PathBuf>,
     pub preserve_fds: u32,
     pub ignore_paused: bool,
+    /// Descriptors that become the process's stdin, stdout and stderr instead of the caller's.
+    pub stdio: Option<crate::container::StdioFds>,
     /// Where the process came from, for error messages (`--process` file or config.json).
     pub source: PathBuf,
 }
@@ -219,11 +221,6 @@ impl crate::Runtime {
                     "cannot allocate tty if runc will detach without setting console socket".into(),
                 ))
             }
-            (true, false, None) => {
-                return Err(Error::NotSupported(
-                    "exec with a terminal in the foreground without --console-socket (terminal proxying is not implemented yet)".into(),
-                ))
-            }
             (false, _, Some(_)) | (true, false, Some(_)) => {
                 return Err(Error::InvalidArgument(
                     "cannot use console socket if runc will not detach or allocate tty".into(),
@@ -231,6 +228,7 @@ impl crate::Runtime {
             }
             _ => {}
         }
+        crate::container::check_stdio(&opts.stdio, terminal)?;
         for (field, v) in [
             ("apparmorProfile", p.apparmor_profile()),
             ("selinuxLabel", p.selinux_label()),
@@ -257,11 +255,28 @@ impl crate::Runtime {
         if !state::init_alive(&st) {
             return Err(Error::wrong_state(id, "cannot exec in a stopped container"));
         }
+        // A foreground terminal without a console socket is proxied to our stdio.
+        let mut proxy = None;
         let console = match &opts.console_socket {
             Some(path) => Some(crate::container::connect_console(path)?),
+            None if terminal => {
+                let (ours, theirs) = crate::ttyproxy::pair()?;
+                proxy = Some(ours);
+                Some(theirs)
+            }
             None => None,
         };
-        let pid = spawn_exec(&plan, &st.cgroup, console)?;
+        let pid = spawn_exec(&plan, &st.cgroup, console, opts.stdio.as_deref())?;
+        let master = match proxy.as_ref().map(|s| crate::ttyproxy::receive_master(s.as_fd())) {
+            Some(Err(e)) => {
+                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+                let _ = waitpid(pid, None);
+                return Err(e);
+            }
+            Some(Ok(m)) => Some(m),
+            None => None,
+        };
+        drop(proxy);
         if opts.detach {
             if let Some(pf) = &opts.pid_file {
                 if let Err(e) = crate::container::write_pid_file(pf, pid) {
@@ -275,18 +290,27 @@ impl crate::Runtime {
         if let Some(pf) = &opts.pid_file {
             crate::container::write_pid_file(pf, pid)?;
         }
-        Ok(ExecOutcome::Exited(crate::container::forward_signals_until_exit(pid)))
+        Ok(ExecOutcome::Exited(match master {
+            Some(m) => crate::ttyproxy::proxy_until_exit(m, pid),
+            None => crate::container::forward_signals_until_exit(pid),
+        }))
     }
 }
 
-fn spawn_exec(plan: &ExecPlan, cg: &crate::cgroups::CgroupSet, console: Option<OwnedFd>) -> Result<Pid> {
+fn spawn_exec(
+    plan: &ExecPlan,
+    cg: &crate::cgroups::CgroupSet,
+    console: Option<OwnedFd>,
+    stdio: Option<&[OwnedFd; 3]>,
+) -> Result<Pid> {
     use nix::sys::socket::{AddressFamily, SockFlag, SockType};
     let (parent_sock, child_sock) =
         nix::sys::socket::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
             .map_err(|e| Error::sys("socketpair", e))?;
     let sock = child_sock.as_fd();
     let con = console.as_ref().map(|c| c.as_fd());
-    let first = crate::sys::spawn(0, libc::SIGCHLD, || crate::init::exec_child(plan, sock, con))
+    let stdio = stdio.map(|[a, b, c]| [a.as_fd(), b.as_fd(), c.as_fd()]);
+    let first = crate::sys::spawn(0, libc::SIGCHLD, || crate::init::exec_child(plan, sock, con, stdio))
         .map_err(|e| Error::sys("clone3", e))?;
     drop(child_sock);
     drop(console);

@@ -82,7 +82,7 @@ pub const SECCOMP_FLAGS: [&str; 4] = [
 ];
 
 /// Mount options besides the flag options of [`crate::plan`] and the propagation names.
-const EXTRA_MOUNT_OPTIONS: [&str; 3] = ["bind", "rbind", "defaults"];
+const EXTRA_MOUNT_OPTIONS: [&str; 5] = ["bind", "rbind", "defaults", "idmap", "ridmap"];
 
 /// `linux.memoryPolicy` modes and flags (`set_mempolicy(2)`).
 pub const MEMORY_POLICY_MODES: [&str; 6] = [
@@ -144,7 +144,7 @@ pub fn document() -> Value {
             "apparmor": { "enabled": false },
             "selinux": { "enabled": false },
             "intelRdt": { "enabled": false },
-            "mountExtensions": { "idmap": { "enabled": false } },
+            "mountExtensions": { "idmap": { "enabled": true } },
             "memoryPolicy": { "modes": MEMORY_POLICY_MODES, "flags": MEMORY_POLICY_FLAGS },
             "netDevices": { "enabled": true }
         },

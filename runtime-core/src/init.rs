@@ -26,6 +26,8 @@ pub(crate) struct ChildFds<'a> {
     pub fifo: BorrowedFd<'a>,
     /// The caller's console socket, connected, when the process has a terminal.
     pub console: Option<BorrowedFd<'a>>,
+    /// Descriptors to make the process's stdin, stdout and stderr.
+    pub stdio: Option<[BorrowedFd<'a>; 3]>,
 }
 
 pub(crate) fn send(sock: BorrowedFd<'_>, msg: ChildMsg) {
@@ -93,8 +95,8 @@ fn join_namespaces(plan: &LaunchPlan, only: Option<CloneFlags>) -> Result<(), Ch
 fn become_ns_root() -> Result<(), ChildError> {
     let root_g = Gid::from_raw(0);
     let root_u = Uid::from_raw(0);
-    nix::unistd::setresgid(root_g, root_g, root_g).map_err(|e| child_err!(Stage::SetIds, e, "setresgid(0)"))?;
-    nix::unistd::setresuid(root_u, root_u, root_u).map_err(|e| child_err!(Stage::SetIds, e, "setresuid(0)"))
+    sys::setresgid(root_g).map_err(|e| child_err!(Stage::SetIds, e, "setresgid(0)"))?;
+    sys::setresuid(root_u).map_err(|e| child_err!(Stage::SetIds, e, "setresuid(0)"))
 }
 
 /// Two-stage spawn, first stage: join namespaces (the user namespace first), create the user
@@ -140,7 +142,10 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
     }
     if !plan.late_unshare.is_empty() {
         nix::sched::unshare(plan.late_unshare)
-            .map_err(|e| child_err!(Stage::UnshareNamespace, e, "cgroup namespace"))?;
+            .map_err(|e| child_err!(Stage::UnshareNamespace, e, "cgroup or time namespace"))?;
+    }
+    if let Some(offsets) = &plan.time_offsets {
+        enter_time_namespace(offsets)?;
     }
     if let Some(h) = &plan.hostname {
         nix::unistd::sethostname(std::ffi::OsStr::from_bytes_nb(h))
@@ -178,7 +183,7 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
         sys::set_mempolicy(m).map_err(|e| child_err!(Stage::Process, e, "set_mempolicy(mode {:#x})", m.mode))?;
     }
     let p = &plan.process;
-    let exe = prepare_process(p)?;
+    let exe = prepare_process(p, fds.stdio)?;
 
     send(fds.sock, ChildMsg::Ready);
     sys::install_exit_handlers();
@@ -191,6 +196,28 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
         }
     }
     exec_prepared(p, exe)
+}
+
+/// Set the offsets of the time namespace just unshared (it is only ours "for children"
+/// so far, so its offsets can still change), then enter it ourselves.
+fn enter_time_namespace(offsets: &[u8]) -> Result<(), ChildError> {
+    use nix::fcntl::{open, OFlag};
+    use nix::sys::stat::Mode;
+    let f = open(
+        c"/proc/self/timens_offsets",
+        OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| child_err!(Stage::UnshareNamespace, e, "opening /proc/self/timens_offsets"))?;
+    nix::unistd::write(&f, offsets).map_err(|e| child_err!(Stage::UnshareNamespace, e, "writing time offsets"))?;
+    let ns = open(
+        c"/proc/self/ns/time_for_children",
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| child_err!(Stage::UnshareNamespace, e, "opening the new time namespace"))?;
+    nix::sched::setns(&ns, CloneFlags::from_bits_retain(libc::CLONE_NEWTIME))
+        .map_err(|e| child_err!(Stage::JoinNamespace, e, "entering the new time namespace"))
 }
 
 trait OsStrNb {
@@ -247,7 +274,7 @@ fn set_credentials(p: &ProcessPlan) -> Result<(), ChildError> {
         }
     }
     nix::sys::prctl::set_keepcaps(true).map_err(|e| child_err!(Stage::User, e, "PR_SET_KEEPCAPS"))?;
-    match nix::unistd::setgroups(&p.additional_gids) {
+    match sys::setgroups(&p.additional_gids) {
         Ok(()) => {}
         // setgroups is denied in a user namespace whose gid map was written without it.
         Err(Errno::EPERM) if p.additional_gids.is_empty() => {}
@@ -255,9 +282,9 @@ fn set_credentials(p: &ProcessPlan) -> Result<(), ChildError> {
     }
     fix_stdio_owner(p.uid);
     let g = Gid::from_raw(p.gid);
-    nix::unistd::setresgid(g, g, g).map_err(|e| child_err!(Stage::User, e, "setresgid({})", p.gid))?;
+    sys::setresgid(g).map_err(|e| child_err!(Stage::User, e, "setresgid({})", p.gid))?;
     let u = Uid::from_raw(p.uid);
-    nix::unistd::setresuid(u, u, u).map_err(|e| child_err!(Stage::User, e, "setresuid({})", p.uid))?;
+    sys::setresuid(u).map_err(|e| child_err!(Stage::User, e, "setresuid({})", p.uid))?;
     sys::capset(p.caps).map_err(|e| child_err!(Stage::Capabilities, e, "capset"))?;
     sys::ambient_clear().map_err(|e| child_err!(Stage::Capabilities, e, "clearing ambient set"))?;
     for cap in 0..=p.cap_last.min(63) {
@@ -327,7 +354,12 @@ fn find_executable(p: &ProcessPlan) -> Result<&std::ffi::CStr, ChildError> {
 
 /// Entry point of the `exec` intermediate: join the container's namespaces (user first,
 /// pid and time last: they apply to children), then clone the process with CLONE_PARENT.
-pub(crate) fn exec_child(plan: &crate::exec::ExecPlan, sock: BorrowedFd<'_>, console: Option<BorrowedFd<'_>>) -> i32 {
+pub(crate) fn exec_child(
+    plan: &crate::exec::ExecPlan,
+    sock: BorrowedFd<'_>,
+    console: Option<BorrowedFd<'_>>,
+    stdio: Option<[BorrowedFd<'_>; 3]>,
+) -> i32 {
     let r = (|| -> Result<i32, ChildError> {
         for j in plan.join.iter().filter(|j| j.flag == CloneFlags::CLONE_NEWUSER) {
             nix::sched::setns(&j.fd, j.flag).map_err(|e| child_err!(Stage::JoinNamespace, e, "{}", j.path))?;
@@ -337,7 +369,7 @@ pub(crate) fn exec_child(plan: &crate::exec::ExecPlan, sock: BorrowedFd<'_>, con
             nix::sched::setns(&j.fd, j.flag).map_err(|e| child_err!(Stage::JoinNamespace, e, "{}", j.path))?;
         }
         let spawned = sys::spawn(libc::CLONE_PARENT as u64, 0, || {
-            match exec_process(plan, sock, console) {
+            match exec_process(plan, sock, console, stdio) {
                 Ok(never) => match never {},
                 Err(e) => report(sock, e),
             }
@@ -359,6 +391,7 @@ fn exec_process(
     plan: &crate::exec::ExecPlan,
     sock: BorrowedFd<'_>,
     console: Option<BorrowedFd<'_>>,
+    stdio: Option<[BorrowedFd<'_>; 3]>,
 ) -> Result<Infallible, ChildError> {
     let p = &plan.process;
     wait_go(sock)?;
@@ -367,15 +400,26 @@ fn exec_process(
         let slave = crate::rootfs::exec_console(size, console)?;
         crate::rootfs::use_console(&slave, p.uid, p.gid)?;
     }
-    let exe = prepare_process(p)?;
+    let exe = prepare_process(p, stdio)?;
     send(sock, ChildMsg::Ready);
     exec_prepared(p, exe)
 }
 
-/// The steps shared by the init and exec'd processes before exec: rlimits, cwd (tried as
-/// root first: the runtime may reach what the user cannot, then again as the user),
-/// credentials and seccomp, the executable's lookup, the umask.
-fn prepare_process(p: &ProcessPlan) -> Result<&std::ffi::CStr, ChildError> {
+/// The steps shared by the init and exec'd processes before exec: the caller's stdio
+/// descriptors (before the credentials change, so that their owner is fixed up as for
+/// inherited stdio), rlimits, cwd (tried as root first: the runtime may reach what the user
+/// cannot, then again as the user), credentials and seccomp, the executable's lookup, the umask.
+fn prepare_process<'p>(
+    p: &'p ProcessPlan,
+    stdio: Option<[BorrowedFd<'_>; 3]>,
+) -> Result<&'p std::ffi::CStr, ChildError> {
+    if let Some(fds) = stdio {
+        // The parent dup'd these with F_DUPFD_CLOEXEC, so they are >= 3 and dup2 cannot
+        // overwrite one with another.
+        for (target, fd) in (0..).zip(fds) {
+            sys::dup_to_stdio(fd, target).map_err(|e| child_err!(Stage::Exec, e, "dup2 onto fd {target}"))?;
+        }
+    }
     for &(res, soft, hard) in &p.rlimits {
         setrlimit(res, soft, hard).map_err(|e| child_err!(Stage::Rlimit, e, "resource {res}"))?;
     }

@@ -29,6 +29,7 @@ pub mod exec;
 pub mod features;
 pub mod hooks;
 pub mod idmap;
+pub mod idmount;
 mod init;
 pub mod netdev;
 pub mod plan;
@@ -40,6 +41,7 @@ pub mod signal;
 pub mod spec;
 pub mod state;
 pub mod sys;
+mod ttyproxy;
 
 pub use container::{CreateOptions, Created, Runtime};
 pub use error::{Error, ErrorKind};

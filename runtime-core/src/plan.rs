@@ -97,6 +97,9 @@ pub enum MountKind {
     /// Remount an earlier step's mount with `flags` (the read-only tmpfs under a v1
     /// `cgroup` mount, once the hierarchies are bound into it).
     Remount,
+    /// An id-mapped bind mount, prepared before the clone as a detached mount
+    /// ([`crate::idmount`]) and attached with move_mount.
+    Detached { source: CString, tree: OwnedFd },
 }
 
 /// One mount, in order.
@@ -188,7 +191,7 @@ pub struct ProcessPlan {
     pub arg0: String,
     pub uid: u32,
     pub gid: u32,
-    pub additional_gids: Vec<nix::unistd::Gid>,
+    pub additional_gids: Vec<libc::gid_t>,
     pub umask: Option<u32>,
     pub caps: CapSets,
     pub bounding: u64,
@@ -237,6 +240,8 @@ pub struct LaunchPlan {
     pub personality: Option<u64>,
     /// `linux.memoryPolicy`.
     pub mem_policy: Option<crate::procattr::MemPolicy>,
+    /// `linux.timeOffsets` as written to `/proc/self/timens_offsets`.
+    pub time_offsets: Option<Vec<u8>>,
     /// `linux.netDevices`, moved by the runtime into the init's network namespace at the
     /// sync point, before the prestart hooks.
     pub net_devices: Vec<crate::netdev::NetDevice>,
@@ -258,11 +263,13 @@ pub struct PlanOptions {
     pub no_pivot: bool,
     pub no_new_keyring: bool,
     pub preserve_fds: u32,
+    /// Socket-activation fds (`LISTEN_FDS` of the caller): passed before the preserved ones,
+    /// with `LISTEN_FDS` and `LISTEN_PID=1` added to the environment (runc's behaviour).
+    pub listen_fds: u32,
     /// v1 hierarchies and the container's directory in each, for `cgroup` mounts.
     pub cgroups: Vec<(Hierarchy, PathBuf)>,
 }
 
-/// The propagation flag for a `rootfsPropagation` or mount option value.
 /// The propagation mount options [`propagation_flag`] knows.
 pub const PROPAGATION_NAMES: [&str; 8] = [
     "shared",
@@ -280,6 +287,7 @@ pub fn flag_option_names() -> impl Iterator<Item = &'static str> {
     FLAG_OPTIONS.iter().map(|(n, _, _)| *n)
 }
 
+/// The propagation flag for a `rootfsPropagation` or mount option value.
 pub fn propagation_flag(s: &str) -> Option<MsFlags> {
     Some(match s {
         "shared" => MsFlags::MS_SHARED,
@@ -303,6 +311,9 @@ pub struct MountOptions {
     pub data: Vec<String>,
     pub bind: bool,
     pub rbind: bool,
+    /// `idmap` / `ridmap` (recursive): an id-mapped mount.
+    pub idmap: bool,
+    pub ridmap: bool,
 }
 
 /// Mount options that are flags, as mount(8) knows them: (name, flags it sets, flags it
@@ -351,11 +362,15 @@ pub fn parse_mount_options(opts: &[String]) -> MountOptions {
         data: vec![],
         bind: false,
         rbind: false,
+        idmap: false,
+        ridmap: false,
     };
     for o in opts {
         match o.as_str() {
             "bind" => m.bind = true,
             "rbind" => m.rbind = true,
+            "idmap" => m.idmap = true,
+            "ridmap" => m.ridmap = true,
             "defaults" => {}
             other => {
                 if let Some(&(_, set, clear)) = FLAG_OPTIONS.iter().find(|(n, _, _)| *n == other) {
@@ -398,7 +413,10 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
                 if ns.typ() == LinuxNamespaceType::User {
                     new_user = true;
                 }
-                if ns.typ() == LinuxNamespaceType::Cgroup {
+                let offsets = linux.time_offsets().as_ref().is_some_and(|o| !o.is_empty());
+                // A time namespace with offsets is unshared by the init, which sets the
+                // offsets before entering it (clone would enter it at once).
+                if ns.typ() == LinuxNamespaceType::Cgroup || (ns.typ() == LinuxNamespaceType::Time && offsets) {
                     late_unshare |= flag;
                 } else {
                     clone_flags |= flag;
@@ -469,7 +487,21 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
     let in_user_ns = checked.has_namespace(LinuxNamespaceType::User);
     let rootfs = rootfs_plan(checked, opts, in_user_ns, process.cwd())?;
     let process = spec.process().as_ref().expect("validated");
-    let mut process_plan = process_plan(process, checked.rootfs(), checked.config_path(), opts.preserve_fds)?;
+    let activated;
+    let process = if opts.listen_fds > 0 {
+        let mut p = process.clone();
+        let mut env = p.env().clone().unwrap_or_default();
+        env.retain(|e| !e.starts_with("LISTEN_FDS=") && !e.starts_with("LISTEN_PID="));
+        env.push(format!("LISTEN_FDS={}", opts.listen_fds));
+        env.push("LISTEN_PID=1".into());
+        p.set_env(Some(env));
+        activated = p;
+        &activated
+    } else {
+        process
+    };
+    let fds = opts.preserve_fds.saturating_add(opts.listen_fds);
+    let mut process_plan = process_plan(process, checked.rootfs(), checked.config_path(), fds)?;
     process_plan.seccomp = compile_seccomp(linux.seccomp().as_ref(), checked.config_path())?;
 
     let mut sysctls = Vec::new();
@@ -530,6 +562,19 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
                 || h.create_runtime().as_ref().is_some_and(|v| !v.is_empty())
                 || h.create_container().as_ref().is_some_and(|v| !v.is_empty())
         }) || linux.net_devices().as_ref().is_some_and(|d| !d.is_empty()),
+        time_offsets: linux.time_offsets().as_ref().filter(|o| !o.is_empty()).map(|o| {
+            let mut text = String::new();
+            for clock in ["monotonic", "boottime"] {
+                if let Some(v) = o.get(clock) {
+                    text.push_str(&format!(
+                        "{clock} {} {}\n",
+                        v.secs().unwrap_or(0),
+                        v.nanosecs().unwrap_or(0)
+                    ));
+                }
+            }
+            text.into_bytes()
+        }),
         net_devices: {
             let mut v: Vec<_> = linux
                 .net_devices()
@@ -720,6 +765,54 @@ fn rootfs_plan(checked: &CheckedSpec, opts: &PlanOptions, new_user: bool, cwd: &
     })
 }
 
+/// The (uid_map, gid_map) of an id-mapped bind mount: the mount's own mappings, or with
+/// only `idmap`/`ridmap`, the container's user namespace mappings (as runc).
+fn id_mappings_of(m: &Mount, i: usize, checked: &CheckedSpec, o: &MountOptions) -> Result<Option<(String, String)>> {
+    let render = |v: &[oci_spec::runtime::LinuxIdMapping], field: &str| -> Result<String> {
+        IdMappings::new(
+            v.iter()
+                .map(|e| IdMap {
+                    container: e.container_id(),
+                    host: e.host_id(),
+                    count: e.size(),
+                })
+                .collect(),
+        )
+        .map(|m| m.to_proc_format())
+        .map_err(|e| {
+            Error::config(
+                checked.config_path(),
+                format!("mounts[{i}].{field}{e}"),
+                "invalid mapping",
+            )
+        })
+    };
+    let linux = checked.spec().linux().as_ref();
+    let (u, g) = match (m.uid_mappings(), m.gid_mappings()) {
+        (Some(u), Some(g)) => (u.clone(), g.clone()),
+        (None, None) if o.idmap || o.ridmap => (
+            linux.and_then(|l| l.uid_mappings().clone()).unwrap_or_default(),
+            linux.and_then(|l| l.gid_mappings().clone()).unwrap_or_default(),
+        ),
+        (None, None) => return Ok(None),
+        _ => {
+            return Err(Error::config(
+                checked.config_path(),
+                format!("mounts[{i}]"),
+                "uidMappings and gidMappings must be given together",
+            ))
+        }
+    };
+    if u.is_empty() || g.is_empty() {
+        return Err(Error::config(
+            checked.config_path(),
+            format!("mounts[{i}].options"),
+            "idmap needs mappings: in the mount or from the container's user namespace",
+        ));
+    }
+    Ok(Some((render(&u, "uidMappings")?, render(&g, "gidMappings")?)))
+}
+
 fn mount_steps(m: &Mount, i: usize, checked: &CheckedSpec, opts: &PlanOptions, out: &mut Vec<MountStep>) -> Result<()> {
     let cfg = checked.config_path();
     let o = parse_mount_options(m.options().as_deref().unwrap_or(&[]));
@@ -761,13 +854,21 @@ fn mount_steps(m: &Mount, i: usize, checked: &CheckedSpec, opts: &PlanOptions, o
             )
         })?;
         let extra = o.flags & !MsFlags::MS_REMOUNT;
+        let source = cstring(src.as_os_str().as_bytes().to_vec(), &src)?;
+        let kind = match id_mappings_of(m, i, checked, &o)? {
+            Some((uid_map, gid_map)) => MountKind::Detached {
+                tree: crate::idmount::detached(&source, o.rbind || o.ridmap, &uid_map, &gid_map)?,
+                source,
+            },
+            None => MountKind::Bind {
+                source,
+                recursive: o.rbind,
+            },
+        };
         out.push(MountStep {
             dest,
             dest_resolved: None,
-            kind: MountKind::Bind {
-                source: cstring(src.as_os_str().as_bytes().to_vec(), &src)?,
-                recursive: o.rbind,
-            },
+            kind,
             flags: MsFlags::MS_BIND | if o.rbind { MsFlags::MS_REC } else { MsFlags::empty() },
             data: None,
             propagation: o.propagation,
@@ -1044,14 +1145,7 @@ pub fn process_plan(p: &Process, rootfs: &Path, cfg: &Path, preserve_fds: u32) -
         arg0,
         uid,
         gid,
-        additional_gids: p
-            .user()
-            .additional_gids()
-            .as_deref()
-            .unwrap_or(&[])
-            .iter()
-            .map(|g| nix::unistd::Gid::from_raw(*g))
-            .collect(),
+        additional_gids: p.user().additional_gids().as_deref().unwrap_or(&[]).to_vec(),
         umask: p.user().umask(),
         caps: caps_sets,
         bounding,

@@ -196,6 +196,7 @@ fn do_mount(root: BorrowedFd<'_>, m: &MountStep) -> Result<(), ChildError> {
             // The fd names the mount's root directory: remount through it.
             mount_on(None, &target, None, m.flags, m.data.as_deref())
         }
+        MountKind::Detached { tree, .. } => crate::sys::move_mount_to(tree.as_fd(), fd.as_fd()),
     };
     r.map_err(|e| match &m.kind {
         MountKind::Bind { source, .. } => {
@@ -203,6 +204,14 @@ fn do_mount(root: BorrowedFd<'_>, m: &MountStep) -> Result<(), ChildError> {
         }
         MountKind::Fs { fstype, .. } => child_err!(Stage::Mount, e, "mounting {} on {d}", fstype.to_string_lossy_nb()),
         MountKind::Remount => child_err!(Stage::Mount, e, "remounting {d}"),
+        MountKind::Detached { source, .. } => {
+            child_err!(
+                Stage::Mount,
+                e,
+                "attaching the id-mapped mount of {} on {d}",
+                source.to_string_lossy_nb()
+            )
+        }
     })?;
     if m.remount_flags.is_none() && m.propagation.is_empty() {
         return Ok(());

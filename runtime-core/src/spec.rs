@@ -87,6 +87,85 @@ pub fn load(bundle: &Path) -> Result<CheckedSpec> {
     check(spec, bundle, config_path)
 }
 
+/// Check the values of a `linux.resources` object (from `config.json` or `update`) that can
+/// be judged without the host; whether the host has the controller is decided when applying.
+pub fn validate_resources(r: &oci_spec::runtime::LinuxResources, source: &str) -> Result<()> {
+    check_resources(r, "").map_err(|(f, m)| Error::InvalidArgument(format!("{source}: {f}: {m}")))
+}
+
+fn check_resources(r: &oci_spec::runtime::LinuxResources, prefix: &str) -> std::result::Result<(), (String, String)> {
+    let f = |name: &str| {
+        if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}.{name}")
+        }
+    };
+    let bad = |name: &str, msg: &str| Err((f(name), msg.to_string()));
+    for (i, d) in r.devices().as_deref().unwrap_or(&[]).iter().enumerate() {
+        if let Some(a) = d.access() {
+            if a.chars().any(|c| !"rwm".contains(c)) {
+                return bad(
+                    &format!("devices[{i}].access"),
+                    &format!("{a:?}: only r, w and m are allowed"),
+                );
+            }
+        }
+        if d.typ() == Some(oci_spec::runtime::LinuxDeviceType::P) {
+            return bad(
+                &format!("devices[{i}].type"),
+                "p (fifo) is not a device cgroup type: use a, b or c",
+            );
+        }
+    }
+    if let Some(m) = r.memory() {
+        if m.swappiness().is_some_and(|s| s > 100) {
+            return bad("memory.swappiness", "must be between 0 and 100");
+        }
+    }
+    if let Some(c) = r.cpu() {
+        for (name, v) in [("cpu.cpus", c.cpus()), ("cpu.mems", c.mems())] {
+            if let Some(v) = v {
+                if v.chars().any(|ch| !(ch.is_ascii_digit() || ch == ',' || ch == '-')) {
+                    return bad(name, &format!("{v:?} is not a list such as 0-2,5"));
+                }
+            }
+        }
+        if c.idle().is_some_and(|i| i != 0 && i != 1) {
+            return bad("cpu.idle", "must be 0 or 1");
+        }
+    }
+    if let Some(b) = r.block_io() {
+        for (name, w) in [("blockIO.weight", b.weight()), ("blockIO.leafWeight", b.leaf_weight())] {
+            if w.is_some_and(|w| w != 0 && !(10..=1000).contains(&w)) {
+                return bad(name, "must be between 10 and 1000");
+            }
+        }
+    }
+    for (i, h) in r.hugepage_limits().as_deref().unwrap_or(&[]).iter().enumerate() {
+        let ps = h.page_size();
+        let digits = ps.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let unit = &ps[digits.len()..];
+        if digits.is_empty() || digits.parse::<u64>().is_err() || !["KB", "MB", "GB", "TB"].contains(&unit) {
+            return bad(
+                &format!("hugepageLimits[{i}].pageSize"),
+                &format!("{ps:?} is not a size such as 2MB"),
+            );
+        }
+    }
+    for k in r
+        .unified()
+        .as_ref()
+        .map(|u| u.keys().collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
+        if k.is_empty() || k.contains('/') || k.starts_with('.') || !k.contains('.') {
+            return bad(&format!("unified.{k}"), "is not a cgroup v2 interface file name");
+        }
+    }
+    Ok(())
+}
+
 /// Make `p` absolute against the current directory and lexically clean, without following
 /// symlinks (runc records the bundle path as given).
 pub fn absolute(p: &Path) -> Result<PathBuf> {
@@ -242,13 +321,18 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
         if d.as_os_str().is_empty() {
             return Err(err(&format!("mounts[{i}].destination"), "is required"));
         }
-        if m.uid_mappings().is_some() || m.gid_mappings().is_some() {
+        let opts = m.options().as_deref().unwrap_or(&[]);
+        let idmapped = m.uid_mappings().is_some()
+            || m.gid_mappings().is_some()
+            || opts.iter().any(|o| o == "idmap" || o == "ridmap");
+        let bind = m.typ().as_deref() == Some("bind") || opts.iter().any(|o| o == "bind" || o == "rbind");
+        if idmapped && !bind {
             return Err(Error::NotSupported(format!(
-                "mounts[{i}].uidMappings (id-mapped mounts)"
+                "mounts[{i}]: id-mapped mounts are supported for bind mounts only"
             )));
         }
-        for o in m.options().as_deref().unwrap_or(&[]) {
-            if matches!(o.as_str(), "idmap" | "ridmap" | "rro" | "rrw" | "tmpcopyup") {
+        for o in opts {
+            if matches!(o.as_str(), "rro" | "rrw" | "tmpcopyup") {
                 return Err(Error::NotSupported(format!("mounts[{i}].options: {o}")));
             }
         }
@@ -266,8 +350,29 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
     if linux.mount_label().as_deref().is_some_and(|s| !s.is_empty()) {
         return Err(Error::NotSupported("linux.mountLabel".into()));
     }
-    if linux.time_offsets().is_some() {
-        return Err(Error::NotSupported("linux.timeOffsets".into()));
+    if let Some(offsets) = linux.time_offsets().as_ref().filter(|o| !o.is_empty()) {
+        // The offsets are set on a time namespace before any process enters it, so the
+        // container must create one (runtime-spec config-linux.md "Offset for Time Namespace").
+        if !ns
+            .iter()
+            .any(|n| n.typ() == LinuxNamespaceType::Time && n.path().is_none())
+        {
+            return Err(err("linux.timeOffsets", "requires a new time namespace"));
+        }
+        for (clock, o) in offsets {
+            if !matches!(clock.as_str(), "monotonic" | "boottime") {
+                return Err(err(
+                    &format!("linux.timeOffsets.{clock}"),
+                    "unknown clock (want monotonic or boottime)",
+                ));
+            }
+            if o.nanosecs().is_some_and(|n| n >= 1_000_000_000) {
+                return Err(err(
+                    &format!("linux.timeOffsets.{clock}.nanosecs"),
+                    "must be below 1000000000",
+                ));
+            }
+        }
     }
     if let Some(devs) = linux.net_devices().as_ref().filter(|d| !d.is_empty()) {
         check_net_devices(devs, ns).map_err(|(f, m)| err(&format!("linux.netDevices{f}"), &m))?;
@@ -278,7 +383,7 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
         }
     }
     if let Some(r) = linux.resources() {
-        crate::cgroups::check_supported(r).map_err(|f| Error::NotSupported(format!("linux.resources.{f}")))?;
+        check_resources(r, "linux.resources").map_err(|(f, m)| err(&f, &m))?;
     }
     for (i, d) in linux.devices().as_deref().unwrap_or(&[]).iter().enumerate() {
         let p = d.path();

@@ -6,6 +6,7 @@
 //! allocation, capset, close_range, pidfds, the init's signal handlers).
 #![allow(unsafe_code)]
 
+pub mod bpf;
 pub mod seccomp;
 
 use std::ffi::{c_char, CStr};
@@ -88,6 +89,34 @@ pub fn spawn<F: FnOnce() -> i32>(flags: u64, exit_signal: i32, child: F) -> Resu
         pid: Pid::from_raw(ret as i32),
         pidfd,
     })
+}
+
+// The credential calls below are raw system calls on purpose. glibc's wrappers of
+// setresuid/setresgid/setgroups apply the change to every thread glibc knows of
+// (`__nptl_setxid`, signalling each one and waiting for it). A child made with clone3 from
+// a multi-threaded process (the C API inside Go or a shim) is single-threaded, but glibc's
+// thread list still names the parent's threads, so the wrapper waits forever for threads
+// that do not exist in the child. The raw calls change the calling thread, which is the
+// whole process here.
+
+/// setresuid(2) with all three ids set to `uid`, as a raw system call (see above).
+pub fn setresuid(uid: nix::unistd::Uid) -> Result<(), Errno> {
+    let u = uid.as_raw();
+    // SAFETY: a system call with plain integer arguments.
+    Errno::result(unsafe { libc::syscall(libc::SYS_setresuid, u, u, u) }).map(drop)
+}
+
+/// setresgid(2) with all three ids set to `gid`, as a raw system call (see above).
+pub fn setresgid(gid: nix::unistd::Gid) -> Result<(), Errno> {
+    let g = gid.as_raw();
+    // SAFETY: a system call with plain integer arguments.
+    Errno::result(unsafe { libc::syscall(libc::SYS_setresgid, g, g, g) }).map(drop)
+}
+
+/// setgroups(2) as a raw system call (see above).
+pub fn setgroups(gids: &[libc::gid_t]) -> Result<(), Errno> {
+    // SAFETY: the kernel reads `gids.len()` gid_t values from the pointer, all inside the slice.
+    Errno::result(unsafe { libc::syscall(libc::SYS_setgroups, gids.len(), gids.as_ptr()) }).map(drop)
 }
 
 /// `_exit(2)`: leave the process now, running no destructors or atexit handlers (what a
@@ -557,5 +586,98 @@ pub fn set_mempolicy(p: &crate::procattr::MemPolicy) -> Result<(), Errno> {
     // SAFETY: `mask` is null or points to `nodemask`, whose length in bits is at least
     // `maxnode - 1` (built together in procattr::mem_policy); the kernel only reads it.
     let r = unsafe { libc::syscall(libc::SYS_set_mempolicy, p.mode as libc::c_long, mask, p.maxnode) };
+    Errno::result(r).map(drop)
+}
+
+/// Take ownership of a descriptor the kernel just installed in this process (SCM_RIGHTS).
+pub fn own_received_fd(fd: RawFd) -> OwnedFd {
+    // SAFETY: the caller got `fd` from a received SCM_RIGHTS message: it is open, owned by
+    // nobody else in this process, and is closed exactly once by the returned OwnedFd.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// The window size (rows, columns) of the terminal `fd` (TIOCGWINSZ).
+pub fn get_winsize(fd: BorrowedFd<'_>) -> Result<(u16, u16), Errno> {
+    let mut ws = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes a winsize into the valid, writable pointer we pass.
+    Errno::result(unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) })?;
+    Ok((ws.ws_row, ws.ws_col))
+}
+
+/// `struct mount_attr` of mount_setattr(2).
+#[repr(C)]
+#[derive(Default)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+const OPEN_TREE_CLONE: libc::c_uint = 1;
+const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
+const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
+
+/// open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC [| AT_RECURSIVE]): a
+/// detached copy of the mount (tree) at `path`.
+pub fn open_tree_clone(path: &CStr, recursive: bool) -> Result<OwnedFd, Errno> {
+    let mut flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint;
+    if recursive {
+        flags |= libc::AT_RECURSIVE as libc::c_uint;
+    }
+    // SAFETY: `path` is a valid NUL-terminated string for the duration of the call.
+    let fd = unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, path.as_ptr(), flags) };
+    let fd = Errno::result(fd)? as RawFd;
+    // SAFETY: open_tree returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// mount_setattr(tree, "", AT_EMPTY_PATH [| AT_RECURSIVE], MOUNT_ATTR_IDMAP with `userns`):
+/// make the detached mount `tree` an id-mapped mount.
+pub fn mount_set_idmap(tree: BorrowedFd<'_>, userns: BorrowedFd<'_>, recursive: bool) -> Result<(), Errno> {
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_IDMAP,
+        userns_fd: userns.as_raw_fd() as u64,
+        ..Default::default()
+    };
+    let mut flags = libc::AT_EMPTY_PATH as libc::c_uint;
+    if recursive {
+        flags |= libc::AT_RECURSIVE as libc::c_uint;
+    }
+    // SAFETY: the empty path is a valid C string, `attr` is a valid mount_attr whose size
+    // we pass; the kernel only reads them.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            flags,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    Errno::result(r).map(drop)
+}
+
+/// move_mount(tree, "", target, "", F_EMPTY_PATH | T_EMPTY_PATH): attach a detached mount
+/// on the directory (or file) that `target` names.
+pub fn move_mount_to(tree: BorrowedFd<'_>, target: BorrowedFd<'_>) -> Result<(), Errno> {
+    const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
+    // SAFETY: the empty paths are valid C strings; the fds are borrowed for the call.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            target.as_raw_fd(),
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    };
     Errno::result(r).map(drop)
 }
