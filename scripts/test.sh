@@ -40,6 +40,12 @@ runtime-capi/tests/run.sh
 echo "== conformance (runtime-cli)"
 RUNTIME=runtime-cli conformance/scripts/guarded-ns.sh cargo test --locked -p conformance -- --test-threads=2
 
+echo "== spec requirement suite (runc, crun, runtime-cli; gate: conformance/spec-expected-failures.txt)"
+# Every testable MUST/SHOULD of the OCI runtime spec against the three runtimes; fails when
+# runtime-cli misses a requirement that is not in the expected-failure list, or passes one
+# that is. Table: target/spec-suite/spec-results.md.
+CARGO_FLAGS=--locked conformance/scripts/spec-suite.sh
+
 echo "== real clients (containerd, podman, docker, Kubernetes CRI)"
 t_install=$SECONDS
 conformance/clients/install.sh

@@ -282,6 +282,17 @@ impl Runtime {
             Ok(c) => Ok((c, terminal)),
             Err(e) => {
                 destroy(&st, &locked.dir);
+                // runtime.md lifecycle: a failed create continues at "destroy" (step 12) and
+                // then runs the poststop hooks (step 13), whose failures are only warnings.
+                if let Some(post) = st
+                    .hooks
+                    .as_ref()
+                    .and_then(|h| h.poststop().as_deref())
+                    .filter(|p| !p.is_empty())
+                {
+                    let state = hooks::state_json(id, 0, "stopped", &st.bundle, st.annotations.as_ref());
+                    let _warnings = hooks::run_poststop(post, &state);
+                }
                 Err(e)
             }
         }
@@ -705,7 +716,7 @@ pub struct Event {
 
 /// The device rules of a container: deny everything, the configured catch-all rules that
 /// lead the list (`runc spec`'s `{"allow": false, "access": "rwm"}`), runc's default
-/// allow-list, the rest of the configured rules, then the configured device nodes. runc puts
+/// allow-list, then the rest of the configured rules (no rule for linux.devices). runc puts
 /// the default allow-list after every configured rule, so a rule denying `/dev/null` has no
 /// effect there; here a configured rule overrides the defaults (later rules win).
 fn device_rules(linux: &oci_spec::runtime::Linux) -> Vec<cgroups::devices::DeviceRule> {
@@ -732,19 +743,8 @@ fn device_rules(linux: &oci_spec::runtime::Linux) -> Vec<cgroups::devices::Devic
     rules.extend(configured[..lead].iter().cloned());
     rules.extend(devices::default_allowed());
     rules.extend(configured[lead..].iter().cloned());
-    for d in linux.devices().as_deref().unwrap_or(&[]) {
-        let kind = match d.typ() {
-            oci_spec::runtime::LinuxDeviceType::B => 'b',
-            oci_spec::runtime::LinuxDeviceType::P => continue,
-            _ => 'c',
-        };
-        rules.push(DeviceRule::allow(
-            kind,
-            Some(d.major() as u32),
-            Some(d.minor() as u32),
-            "rwm",
-        ));
-    }
+    // As runc and crun: a linux.devices entry gets no implicit allow rule; access is what
+    // resources.devices (plus the default allow-list) grants.
     rules
 }
 

@@ -1,7 +1,7 @@
 //! `linux.netDevices` (runtime-spec `config-linux.md` "Network Devices"): host network
 //! interfaces moved into the container's network namespace, optionally renamed, with one
 //! rtnetlink `RTM_NEWLINK` request each (`IFLA_NET_NS_FD` plus `IFLA_IFNAME`), as
-//! `ip link set dev HOST netns N name NAME` does. Moving a device clears its addresses;
+//! `ip link set dev HOST netns N name NAME up` does. Moving a device clears its addresses;
 //! when the container's network namespace goes away the kernel returns physical devices to
 //! the initial namespace and destroys virtual ones.
 
@@ -47,8 +47,10 @@ pub fn move_request(seq: u32, index: i32, netns_fd: u32, name: &str) -> Vec<u8> 
     m.extend_from_slice(&[libc::AF_UNSPEC as u8, 0]);
     m.extend_from_slice(&0u16.to_ne_bytes()); // type
     m.extend_from_slice(&index.to_ne_bytes());
-    m.extend_from_slice(&0u32.to_ne_bytes()); // flags
-    m.extend_from_slice(&0u32.to_ne_bytes()); // change
+    // The spec: the runtime MUST set the device "up" after moving it. The kernel applies
+    // the flags after the namespace change, in the same request (`ip link set ... netns N up`).
+    m.extend_from_slice(&(libc::IFF_UP as u32).to_ne_bytes()); // flags
+    m.extend_from_slice(&(libc::IFF_UP as u32).to_ne_bytes()); // change
     attr(&mut m, IFLA_NET_NS_FD, &netns_fd.to_ne_bytes());
     let mut n = name.as_bytes().to_vec();
     n.push(0);
@@ -137,6 +139,8 @@ mod tests {
         assert_eq!(u16::from_ne_bytes(m[4..6].try_into().unwrap()), RTM_NEWLINK);
         assert_eq!(u32::from_ne_bytes(m[8..12].try_into().unwrap()), 7);
         assert_eq!(i32::from_ne_bytes(m[20..24].try_into().unwrap()), 3);
+        assert_eq!(u32::from_ne_bytes(m[24..28].try_into().unwrap()), libc::IFF_UP as u32);
+        assert_eq!(u32::from_ne_bytes(m[28..32].try_into().unwrap()), libc::IFF_UP as u32);
         assert_eq!(u16::from_ne_bytes(m[34..36].try_into().unwrap()), IFLA_NET_NS_FD);
         assert_eq!(u32::from_ne_bytes(m[36..40].try_into().unwrap()), 9);
         assert_eq!(&m[44..49], b"eth1\0");

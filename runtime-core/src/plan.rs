@@ -388,8 +388,10 @@ pub fn parse_mount_options(opts: &[String]) -> MountOptions {
             "defaults" => {}
             other => {
                 if let Some(&(_, set, clear)) = FLAG_OPTIONS.iter().find(|(n, _, _)| *n == other) {
-                    m.flags = (m.flags | set) & !clear;
-                    m.clear = (m.clear | clear) & !set;
+                    // `difference`, not `& !x`: `!` drops the bits nix has no name for
+                    // (MS_NOSYMFOLLOW), which would silently lose `nosymfollow`.
+                    m.flags = (m.flags | set).difference(clear);
+                    m.clear = (m.clear | clear).difference(set);
                 } else if let Some(p) = propagation_flag(other) {
                     m.propagation |= p;
                 } else {

@@ -497,6 +497,28 @@ pub(crate) fn prepare(plan: &RootfsPlan, sysctls: &[(std::ffi::CString, Vec<u8>)
         None::<&CStr>,
     )
     .map_err(|e| child_err!(Stage::Mount, e, "bind mounting rootfs {r}"))?;
+    if !initial.contains(MsFlags::MS_REC) {
+        // A non-recursive rootfsPropagation (private, slave, unbindable) leaves the mount
+        // holding the rootfs as the host has it, possibly shared, and pivot_root refuses a
+        // new root whose parent mount is shared: make the first bind private and bind the
+        // rootfs again on top of it, so the new root's parent is that private copy.
+        nix::mount::mount(
+            None::<&CStr>,
+            plan.root.as_c_str(),
+            None::<&CStr>,
+            MsFlags::MS_PRIVATE,
+            None::<&CStr>,
+        )
+        .map_err(|e| child_err!(Stage::Propagation, e, "making the rootfs bind {r} private"))?;
+        nix::mount::mount(
+            Some(plan.root.as_c_str()),
+            plan.root.as_c_str(),
+            None::<&CStr>,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None::<&CStr>,
+        )
+        .map_err(|e| child_err!(Stage::Mount, e, "bind mounting rootfs {r} again"))?;
+    }
     let root = nix::fcntl::open(
         plan.root.as_c_str(),
         OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
@@ -526,9 +548,12 @@ pub(crate) fn prepare(plan: &RootfsPlan, sysctls: &[(std::ffi::CString, Vec<u8>)
 pub(crate) fn finish(plan: &RootfsPlan, root: OwnedFd) -> Result<(), ChildError> {
     change_root(root.as_fd(), plan)?;
     drop(root);
-    if plan.propagation.contains(MsFlags::MS_SHARED) {
+    // A shared rootfsPropagation could not be set before pivot_root; a non-recursive one
+    // (private, slave, unbindable) applies to the new root itself, which [`prepare`] bound
+    // from a private copy.
+    if plan.propagation.contains(MsFlags::MS_SHARED) || !plan.propagation.contains(MsFlags::MS_REC) {
         nix::mount::mount(None::<&CStr>, c"/", None::<&CStr>, plan.propagation, None::<&CStr>)
-            .map_err(|e| child_err!(Stage::Propagation, e, "making / shared"))?;
+            .map_err(|e| child_err!(Stage::Propagation, e, "setting the propagation of /"))?;
     }
     if plan.readonly {
         let fd = nix::fcntl::open(c"/", OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
@@ -548,8 +573,19 @@ fn change_root(root: BorrowedFd<'_>, plan: &RootfsPlan) -> Result<(), ChildError
         nix::unistd::chroot(c".").map_err(|e| child_err!(Stage::PivotRoot, e, "chroot"))?;
     } else {
         // pivot_root(".", ".") stacks the old root on top of the new one; detach it after
-        // making it a slave so the unmount does not propagate to the host.
+        // making it a slave so the unmount does not propagate to the host. Change into the
+        // old root first (as runc does): "." from the new root's directory names the new
+        // root's mount, and a recursive MS_SLAVE there would also turn the container's own
+        // `shared` mounts into slaves.
+        let old_root = nix::fcntl::open(
+            c"/",
+            OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| child_err!(Stage::PivotRoot, e, "opening the old root"))?;
         nix::unistd::pivot_root(c".", c".").map_err(|e| child_err!(Stage::PivotRoot, e, "pivot_root"))?;
+        nix::unistd::fchdir(old_root.as_fd()).map_err(|e| child_err!(Stage::PivotRoot, e, "chdir to the old root"))?;
+        drop(old_root);
         nix::mount::mount(
             None::<&CStr>,
             c".",

@@ -39,6 +39,10 @@ pub enum SeccompError {
     NotifyOnWrite { index: usize },
     #[error("linux.seccomp.{field}: {value} is out of range (at most 65535)")]
     ReturnCodeOutOfRange { field: String, value: u32 },
+    // config-linux.md: "When the action doesn't support an errno, the runtime MUST print
+    // an error and fail."
+    #[error("linux.seccomp.{field}: {action:?} does not take an errno (only SCMP_ACT_ERRNO and SCMP_ACT_TRACE do)")]
+    ErrnoNotSupported { field: String, action: LinuxSeccompAction },
     #[error(
         "linux.seccomp.syscalls[{index}].args[{arg}]: index {arg_index} is out of range \
          (a syscall has {SYSCALL_MAX_ARGS} arguments)"
@@ -239,6 +243,12 @@ fn action(
     errno_ret: Option<u32>,
     field: impl FnOnce() -> String,
 ) -> Result<ScmpAction, SeccompError> {
+    if errno_ret.is_some() && !matches!(act, LinuxSeccompAction::ScmpActErrno | LinuxSeccompAction::ScmpActTrace) {
+        return Err(SeccompError::ErrnoNotSupported {
+            field: field(),
+            action: act,
+        });
+    }
     let ret = || -> Result<u16, SeccompError> {
         let value = errno_ret.unwrap_or(libc::EPERM as u32);
         u16::try_from(value).map_err(|_| SeccompError::ReturnCodeOutOfRange { field: field(), value })
