@@ -117,6 +117,7 @@ impl Runtime {
                 .collect(),
         };
         let plan = plan::build(&checked, &plan_opts)?;
+        crate::testpoint::hit("create:validated");
 
         // Record the container (and the cgroup directories it is about to create) before
         // anything exists, so that `delete --force` can clean up after a crash at any point.
@@ -139,9 +140,11 @@ impl Runtime {
             seccomp: linux.seccomp().clone(),
         };
         let locked = self.root.reserve(&st)?;
+        crate::testpoint::hit("create:reserved");
         let result = (|| -> Result<Created> {
             let set = cgroups::create(&hs, &dirs)?;
             st.cgroup = set;
+            crate::testpoint::hit("create:cgroups");
             if let Some(r) = linux.resources() {
                 let extra: Vec<String> = linux
                     .devices()
@@ -179,11 +182,13 @@ impl Runtime {
                 )
             };
             let created = spawn(&plan, &st.cgroup, fifo, console, &hooks_at)?;
+            crate::testpoint::hit("create:ready");
             st.pid = created.pid.as_raw();
             st.pid_start_time = state::proc_start_time(created.pid).map(|(t, _)| t).unwrap_or(0);
             st.phase = Phase::Created;
             st.created = state::now_rfc3339();
             state::write_state(&locked.dir, &st)?;
+            crate::testpoint::hit("create:saved");
             if let Some(pf) = &opts.pid_file {
                 write_pid_file(pf, created.pid)?;
             }
@@ -202,6 +207,7 @@ impl Runtime {
     pub fn start(&self, id: &str) -> Result<()> {
         spec::validate_id(id)?;
         let locked = self.root.lock(id)?.ok_or_else(|| Error::NotExist(id.to_string()))?;
+        crate::testpoint::hit("start:locked");
         let st = self.load_visible(id)?;
         match status_of(&st, &locked.dir) {
             Status::Created => {}
@@ -223,6 +229,7 @@ impl Runtime {
             Err(e) => return Err(Error::io("opening", &fifo, e)),
         };
         f.write_all(&[0]).map_err(|e| Error::io("writing", &fifo, e))?;
+        crate::testpoint::hit("start:signalled");
         fs::remove_file(&fifo).map_err(|e| Error::io("removing", &fifo, e))?;
         if let Some(post) = st
             .hooks
@@ -312,6 +319,7 @@ impl Runtime {
     /// [`Runtime::delete`], returning the poststop hook failures as warnings.
     pub fn delete_reporting(&self, id: &str, force: bool) -> Result<Vec<Error>> {
         spec::validate_id(id)?;
+        self.root.sweep_stale();
         let Some(locked) = self.root.lock(id)? else {
             return if force {
                 Ok(vec![])
@@ -319,6 +327,7 @@ impl Runtime {
                 Err(Error::NotExist(id.to_string()))
             };
         };
+        crate::testpoint::hit("delete:locked");
         let st = match state::read_state(&locked.dir, id) {
             Ok(st) => st,
             Err(e) => {
@@ -352,6 +361,7 @@ impl Runtime {
                 kill_and_wait(&st)?;
             }
         }
+        crate::testpoint::hit("delete:killed");
         destroy(&st, &locked.dir);
         let post = st.hooks.as_ref().and_then(|h| h.poststop().as_deref()).unwrap_or(&[]);
         if post.is_empty() {
@@ -514,10 +524,25 @@ fn status_of(st: &StateFile, dir: &Path) -> Status {
     if cgroups::frozen(&st.cgroup) {
         return Status::Paused;
     }
-    if dir.join(EXEC_FIFO).exists() {
+    if init_waits_on_fifo(&dir.join(EXEC_FIFO)) {
         Status::Created
     } else {
         Status::Running
+    }
+}
+
+/// Whether the init still waits on the handshake FIFO. The FIFO outlives the wait when a
+/// `start` died between writing the byte and removing it: then nobody holds the read end
+/// any more (the init closed it on exec), and a non-blocking open for writing fails with
+/// ENXIO. Opening without writing does not disturb a waiting init.
+fn init_waits_on_fifo(fifo: &Path) -> bool {
+    match fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(fifo)
+    {
+        Ok(_) => true,
+        Err(e) => !matches!(e.raw_os_error(), Some(libc::ENXIO) | Some(libc::ENOENT)),
     }
 }
 
@@ -574,6 +599,7 @@ fn destroy(st: &StateFile, dir: &Path) {
         }
     }
     let _ = cgroups::remove(&st.cgroup);
+    crate::testpoint::hit("delete:cgroups-removed");
     let _ = fs::remove_dir_all(dir);
 }
 
@@ -614,6 +640,7 @@ fn spawn(
     };
     let first =
         crate::sys::spawn(flags, libc::SIGCHLD, || init::child_main(plan, fds)).map_err(|e| Error::sys("clone3", e))?;
+    crate::testpoint::hit("create:spawned");
     drop(child_sock);
     drop(fifo);
     drop(console);

@@ -193,6 +193,7 @@ impl crate::Runtime {
     pub fn exec(&self, id: &str, opts: ExecOptions) -> Result<ExecOutcome> {
         crate::spec::validate_id(id)?;
         let st = self.load_visible(id)?;
+        crate::testpoint::hit("exec:loaded");
         match self.status(&st) {
             Status::Stopped => return Err(Error::wrong_state(id, "cannot exec in a stopped container")),
             Status::Paused if !opts.ignore_paused => {
@@ -262,6 +263,7 @@ impl crate::Runtime {
             None => None,
         };
         let pid = spawn_exec(&plan, &st.cgroup, console)?;
+        crate::testpoint::hit("exec:ready");
         if opts.detach {
             if let Some(pf) = &opts.pid_file {
                 if let Err(e) = crate::container::write_pid_file(pf, pid) {
@@ -288,6 +290,7 @@ fn spawn_exec(plan: &ExecPlan, cg: &crate::cgroups::CgroupSet, console: Option<O
     let con = console.as_ref().map(|c| c.as_fd());
     let first = crate::sys::spawn(0, libc::SIGCHLD, || crate::init::exec_child(plan, sock, con))
         .map_err(|e| Error::sys("clone3", e))?;
+    crate::testpoint::hit("exec:spawned");
     drop(child_sock);
     drop(console);
     let mut pid = None;

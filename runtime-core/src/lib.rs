@@ -37,6 +37,7 @@ pub mod signal;
 pub mod spec;
 pub mod state;
 pub mod sys;
+pub mod testpoint;
 
 pub use container::{CreateOptions, Created, Runtime};
 pub use error::{Error, ErrorKind};

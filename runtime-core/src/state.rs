@@ -156,6 +156,7 @@ impl Root {
         };
         let lock = lock_dir(&tmp).map_err(cleanup)?;
         write_state(&tmp, initial).map_err(cleanup)?;
+        crate::testpoint::hit("state:reserve-tmp");
         let dest = self.dir(&initial.id);
         match nix::fcntl::renameat2(
             nix::fcntl::AT_FDCWD,
@@ -222,6 +223,19 @@ impl Root {
     }
 }
 
+impl Root {
+    /// Remove the temporary directories of `create` processes that died before renaming
+    /// theirs into place (a crash leaves them under a name no id can reach).
+    pub fn sweep_stale(&self) {
+        let Ok(rd) = fs::read_dir(&self.path) else { return };
+        for ent in rd.flatten() {
+            if let Some(rest) = ent.file_name().to_str().and_then(|n| n.strip_prefix(TMP_PREFIX)) {
+                remove_stale_tmp(&ent.path(), rest);
+            }
+        }
+    }
+}
+
 /// A temporary directory whose creator process is gone is a leftover of a crashed `create`.
 fn remove_stale_tmp(path: &Path, rest: &str) {
     let pid: i32 = rest.split('.').next().and_then(|p| p.parse().ok()).unwrap_or(0);
@@ -267,6 +281,7 @@ pub fn write_state(dir: &Path, st: &StateFile) -> Result<()> {
         .map_err(|e| Error::io("writing", &tmp, e))?;
     f.write_all(&bytes).map_err(|e| Error::io("writing", &tmp, e))?;
     f.sync_data().map_err(|e| Error::io("syncing", &tmp, e))?;
+    crate::testpoint::hit("state:write-tmp");
     fs::rename(&tmp, &target).map_err(|e| Error::io("renaming", &target, e))
 }
 
