@@ -552,14 +552,17 @@ fn signal_init(st: &StateFile, sig: i32) -> Result<()> {
     let pid = Pid::from_raw(st.pid);
     let pidfd = match crate::sys::pidfd_open(pid) {
         Ok(fd) => fd,
-        Err(Errno::ESRCH) => return Err(Error::sys("container init", Errno::ESRCH)),
+        // The init exited (and was reaped) after the caller saw it alive.
+        Err(Errno::ESRCH) => return Err(Error::wrong_state(&st.id, "container not running")),
         Err(e) => return Err(Error::sys(format!("pidfd_open({pid})"), e)),
     };
     if !state::init_alive(st) {
         return Err(Error::wrong_state(&st.id, "container not running"));
     }
-    crate::sys::pidfd_send_signal(pidfd.as_fd(), sig)
-        .map_err(|e| Error::sys(format!("sending signal {sig} to pid {pid}"), e))
+    crate::sys::pidfd_send_signal(pidfd.as_fd(), sig).map_err(|e| match e {
+        Errno::ESRCH => Error::wrong_state(&st.id, "container not running"),
+        e => Error::sys(format!("sending signal {sig} to pid {pid}"), e),
+    })
 }
 
 /// SIGKILL the init (thawing a frozen cgroup) and wait up to 10 s for it to be gone.
