@@ -181,7 +181,7 @@ impl Runtime {
                     &state,
                 )
             };
-            let created = spawn(&plan, &st.cgroup, fifo, console, &hooks_at)?;
+            let created = spawn(&plan, &st.cgroup, fifo, console, &hooks_at, locked.raw_fd())?;
             crate::testpoint::hit("create:ready");
             st.pid = created.pid.as_raw();
             st.pid_start_time = state::proc_start_time(created.pid).map(|(t, _)| t).unwrap_or(0);
@@ -628,6 +628,7 @@ fn spawn(
     fifo: OwnedFd,
     console: Option<OwnedFd>,
     hooks_at: &dyn Fn(Pid) -> Result<()>,
+    lock: std::os::fd::RawFd,
 ) -> Result<Created> {
     let (parent_sock, child_sock) =
         nix::sys::socket::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
@@ -641,8 +642,12 @@ fn spawn(
         fifo: fifo.as_fd(),
         console: console.as_ref().map(|c| c.as_fd()),
     };
-    let first =
-        crate::sys::spawn(flags, libc::SIGCHLD, || init::child_main(plan, fds)).map_err(|e| Error::sys("clone3", e))?;
+    let theirs = [parent_sock.as_raw_fd(), lock];
+    let first = crate::sys::spawn(flags, libc::SIGCHLD, || {
+        crate::sys::close_parent_fds(&theirs);
+        init::child_main(plan, fds)
+    })
+    .map_err(|e| Error::sys("clone3", e))?;
     crate::testpoint::hit("create:spawned");
     drop(child_sock);
     drop(fifo);

@@ -288,8 +288,12 @@ fn spawn_exec(plan: &ExecPlan, cg: &crate::cgroups::CgroupSet, console: Option<O
             .map_err(|e| Error::sys("socketpair", e))?;
     let sock = child_sock.as_fd();
     let con = console.as_ref().map(|c| c.as_fd());
-    let first = crate::sys::spawn(0, libc::SIGCHLD, || crate::init::exec_child(plan, sock, con))
-        .map_err(|e| Error::sys("clone3", e))?;
+    let theirs = [std::os::fd::AsRawFd::as_raw_fd(&parent_sock)];
+    let first = crate::sys::spawn(0, libc::SIGCHLD, || {
+        crate::sys::close_parent_fds(&theirs);
+        crate::init::exec_child(plan, sock, con)
+    })
+    .map_err(|e| Error::sys("clone3", e))?;
     crate::testpoint::hit("exec:spawned");
     drop(child_sock);
     drop(console);

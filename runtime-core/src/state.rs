@@ -111,6 +111,14 @@ pub struct Locked {
     _lock: Flock<File>,
 }
 
+impl Locked {
+    /// The descriptor that holds the lock (a forked child must close its copy).
+    pub fn raw_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self._lock.as_raw_fd()
+    }
+}
+
 /// The state root.
 #[derive(Debug, Clone)]
 pub struct Root {
