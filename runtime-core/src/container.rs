@@ -331,13 +331,18 @@ impl Runtime {
         let st = match state::read_state(&locked.dir, id) {
             Ok(st) => st,
             Err(e) => {
-                // No (or an unreadable) state: a leftover of a crashed create.
-                let _ = fs::remove_dir_all(&locked.dir);
-                return match e {
-                    _ if force => Ok(vec![]),
-                    Error::NotExist(_) => Err(e),
-                    other => Err(other),
-                };
+                // A damaged state file may hide a running container: only --force goes on.
+                if !force && !matches!(e, Error::NotExist(_)) {
+                    return Err(e);
+                }
+                // No (or an unreadable) state: a leftover of a crashed create, or a state
+                // file damaged by hand. What `create` recorded first still names the cgroups
+                // (and so every process) to clean up.
+                match state::read_recovery(&locked.dir, id) {
+                    Ok(first) => destroy(&first, &locked.dir),
+                    Err(_) => drop(fs::remove_dir_all(&locked.dir)),
+                }
+                return if force { Ok(vec![]) } else { Err(e) };
             }
         };
         if st.phase == Phase::Creating {

@@ -22,6 +22,10 @@ use crate::error::{Error, Result};
 
 pub const STATE_FILE: &str = "state.json";
 pub const EXEC_FIFO: &str = "exec.fifo";
+/// A hard link to the first `state.json` (written before anything of the container exists,
+/// naming its cgroups). Later writes replace `state.json` by rename and leave this one alone,
+/// so `delete --force` can still find what to clean when `state.json` was damaged by hand.
+pub const RECOVERY_FILE: &str = ".recovery.json";
 const TMP_PREFIX: &str = "~creating.";
 
 /// How far `create` got; a container in `Creating` is invisible to `state` and `list` but
@@ -164,6 +168,8 @@ impl Root {
         };
         let lock = lock_dir(&tmp).map_err(cleanup)?;
         write_state(&tmp, initial).map_err(cleanup)?;
+        fs::hard_link(tmp.join(STATE_FILE), tmp.join(RECOVERY_FILE))
+            .map_err(|e| cleanup(Error::io("linking", &tmp, e)))?;
         crate::testpoint::hit("state:reserve-tmp");
         let dest = self.dir(&initial.id);
         match nix::fcntl::renameat2(
@@ -301,6 +307,16 @@ pub fn read_state(dir: &Path, id: &str) -> Result<StateFile> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::NotExist(id.to_string())),
         Err(e) => return Err(Error::io("reading", &p, e)),
     };
+    serde_json::from_slice(&bytes).map_err(|e| Error::State {
+        id: id.to_string(),
+        msg: format!("{}: {e}", p.display()),
+    })
+}
+
+/// The recovery copy of a container's first state (see [`RECOVERY_FILE`]).
+pub fn read_recovery(dir: &Path, id: &str) -> Result<StateFile> {
+    let p = dir.join(RECOVERY_FILE);
+    let bytes = fs::read(&p).map_err(|e| Error::io("reading", &p, e))?;
     serde_json::from_slice(&bytes).map_err(|e| Error::State {
         id: id.to_string(),
         msg: format!("{}: {e}", p.display()),
