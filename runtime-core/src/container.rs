@@ -259,8 +259,18 @@ impl Runtime {
     pub fn list(&self) -> Result<(Vec<ContainerState>, Vec<Error>)> {
         let mut out = Vec::new();
         let mut errs = Vec::new();
+        self.list_each(|r| match r {
+            Ok(s) => out.push(s),
+            Err(e) => errs.push(e),
+        })?;
+        Ok((out, errs))
+    }
+
+    /// [`Runtime::list`] one entry at a time, in id order, holding only the current entry:
+    /// the memory of `list` does not grow with the number of containers.
+    pub fn list_each(&self, mut f: impl FnMut(Result<ContainerState>)) -> Result<()> {
         if !self.root.path().exists() {
-            return Ok((out, errs));
+            return Ok(());
         }
         for id in self.root.ids()? {
             let dir = self.root.dir(&id);
@@ -269,13 +279,13 @@ impl Runtime {
                     let owner = fs::metadata(&dir)
                         .map(|m| state::owner_name(m.uid()))
                         .unwrap_or_default();
-                    out.push(public_state(&st, &dir, owner));
+                    f(Ok(public_state(&st, &dir, owner)));
                 }
                 Err(Error::NotExist(_)) => {}
-                Err(e) => errs.push(e),
+                Err(e) => f(Err(e)),
             }
         }
-        Ok((out, errs))
+        Ok(())
     }
 
     /// Send a signal to the init (or, with `all`, to every process in the container's cgroup).

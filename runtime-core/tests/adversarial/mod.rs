@@ -159,23 +159,7 @@ impl Case {
 
     /// The document after the mutations, as bytes.
     pub fn render(&self, base: &Value) -> Vec<u8> {
-        let mut doc = base.clone();
-        for m in &self.mutations {
-            match m {
-                Mutation::Set(path, v) => set(&mut doc, path, v.clone()),
-                Mutation::Unknown(path, key, v) => {
-                    let target = if path.is_empty() {
-                        Some(&mut doc)
-                    } else {
-                        get_mut(&mut doc, path)
-                    };
-                    if let Some(Value::Object(o)) = target {
-                        o.insert(key.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        // serde_json's own recursion limit stops the serialiser too: build deep values as text.
+        let doc = self.doc(base);
         let mut bytes = serde_json::to_vec(&doc).expect("serialises");
         let frac = |f: u16, len: usize| (f as usize * len / (u16::MAX as usize + 1)).min(len.saturating_sub(1));
         match self.bytes {
@@ -195,6 +179,27 @@ impl Case {
             }
         }
         bytes
+    }
+
+    /// The document after the mutations (before any damage to the bytes).
+    pub fn doc(&self, base: &Value) -> Value {
+        let mut doc = base.clone();
+        for m in &self.mutations {
+            match m {
+                Mutation::Set(path, v) => set(&mut doc, path, v.clone()),
+                Mutation::Unknown(path, key, v) => {
+                    let target = if path.is_empty() {
+                        Some(&mut doc)
+                    } else {
+                        get_mut(&mut doc, path)
+                    };
+                    if let Some(Value::Object(o)) = target {
+                        o.insert(key.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        doc
     }
 }
 
