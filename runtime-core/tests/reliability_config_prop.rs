@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use runtime_core::ErrorKind;
 
 /// Generated cases per run; `PROPTEST_CASES` overrides.
-const CASES: u32 = 400;
+const CASES: u32 = 300;
 
 struct Dir(PathBuf);
 
