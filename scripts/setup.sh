@@ -20,6 +20,17 @@ fi
 pkgs=(ca-certificates gcc libc6-dev pkg-config libseccomp-dev busybox-static jq)
 if [ "${1:-}" != "--demo" ]; then
   pkgs+=(runc crun util-linux procps iproute2 file python3)
+  # containers-common's seccomp.json: the default profile the security suite loads.
+  pkgs+=(golang-github-containers-common)
+  # dockerd: the security suite takes Docker's default seccomp profile from a private daemon.
+  pkgs+=(docker.io)
+  # apparmor_parser: the AppArmor test loads a profile where AppArmor is enabled (the v2 VM).
+  pkgs+=(apparmor)
+  pkgs+=(uidmap passwd)  # rootless tests: newuidmap/newgidmap, useradd
+fi
+# The C API's tests: the header generator and Go for the cgo package.
+if [ "${1:-}" != "--demo" ]; then
+  pkgs+=(cbindgen golang-go)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

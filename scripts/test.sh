@@ -33,6 +33,10 @@ else
   echo "0 passed, 1 failed: library example"; exit 1
 fi
 
+echo "== C API"
+# libruntime from C (ASan/UBSan/LSan) and Go, the header drift check; see runtime-capi/tests/run.sh.
+runtime-capi/tests/run.sh
+
 echo "== conformance (runtime-cli)"
 RUNTIME=runtime-cli conformance/scripts/guarded-ns.sh cargo test --locked -p conformance -- --test-threads=2
 
@@ -50,3 +54,13 @@ for d in /sys/fs/cgroup/*/runtime-cli-test /sys/fs/cgroup/runtime-cli-test; do
 done
 [ "$leak" = 0 ]
 echo "1 passed, 0 failed: cgroup leak check"
+
+echo "== cgroup v2 VM"
+# The host is hybrid cgroup v1: run the cgroup suites again in a QEMU VM whose kernel has
+# only cgroup v2 (scripts/vm/; the first run installs qemu and Debian's kernel).
+"$here/vm/selftest-v2.sh"
+"$here/vm/test-cgroups-v2.sh"
+
+echo "== AppArmor in the VM"
+# The host has no LSM; the VM's kernel has AppArmor: the profile test runs for real there.
+"$here/vm/test-cgroups-v2.sh" security -- apparmor_profile_applied_or_refused --test-threads=1

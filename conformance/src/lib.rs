@@ -164,11 +164,32 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
 /// `conformance/README.md`, section EXPECTED_RUNC_DIFFERENCES): `(key, what runc does)`.
 /// A test asserts the contract for every runtime, and for runc asserts runc's documented
 /// behaviour instead (so a change in runc is noticed too).
-pub const EXPECTED_RUNC_DIFFERENCES: &[(&str, &str)] = &[(
-    "root-slash",
-    "`runc --root / list` exits 0 and lists every directory of / as a broken container \
-     (contract §1.2: a --root resolving to / MUST be rejected, exit 1)",
-)];
+pub const EXPECTED_RUNC_DIFFERENCES: &[(&str, &str)] = &[
+    (
+        "root-slash",
+        "`runc --root / list` exits 0 and lists every directory of / as a broken container \
+         (contract §1.2: a --root resolving to / MUST be rejected, exit 1)",
+    ),
+    (
+        "hook-status",
+        "runc gives prestart, createRuntime and createContainer hooks the status `creating` \
+         (contract §9.2: `created`, as crun and runtime-tools expect)",
+    ),
+    (
+        "start-container-hook",
+        "runc writes its start handshake before the startContainer hooks, so `start` exits 0 \
+         when one fails (contract §9.3: `start` fails)",
+    ),
+    (
+        "poststart-in-create",
+        "runc 1.1 runs the poststart hooks at the end of `create` (a failing one fails `create`); \
+         the spec runs them in `start` after the program started",
+    ),
+    (
+        "poststop-fails-delete",
+        "runc fails `delete` when a poststop hook fails (contract §9.2 and the spec: warn only)",
+    ),
+];
 
 /// `true` when the runtime under test is runc and `key` is one of
 /// [`EXPECTED_RUNC_DIFFERENCES`] (prints a `NOTE:` line then); `false` otherwise.

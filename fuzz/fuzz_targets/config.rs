@@ -22,12 +22,7 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(b.join("config.json"), data).expect("write config.json");
     match runtime_core::spec::load(b) {
         Ok(checked) => {
-            let opts = runtime_core::plan::PlanOptions {
-                no_pivot: false,
-                no_new_keyring: false,
-                preserve_fds: 0,
-                cgroups: vec![],
-            };
+            let opts = runtime_core::plan::PlanOptions::default();
             if let Err(e) = runtime_core::plan::build(&checked, &opts) {
                 assert!(!e.to_string().is_empty());
             }

@@ -16,6 +16,60 @@ fn id() -> Arg {
     Arg::new("id").required(true).value_name("container-id")
 }
 
+/// runc's individual `update` flags (runc's update.go).
+pub const UPDATE_FLAGS: [&str; 18] = [
+    "blkio-weight",
+    "cpu-period",
+    "cpu-quota",
+    "cpu-burst",
+    "cpu-share",
+    "cpu-rt-period",
+    "cpu-rt-runtime",
+    "cpuset-cpus",
+    "cpuset-mems",
+    "cpu-idle",
+    "memory",
+    "memory-reservation",
+    "memory-swap",
+    "pids-limit",
+    "l3-cache-schema",
+    "mem-bw-schema",
+    "kernel-memory",
+    "kernel-memory-tcp",
+];
+
+/// A Go duration (`5s`, `500ms`, `1m30s`, `0`): a sequence of number+unit pairs.
+pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    if s == "0" {
+        return Some(std::time::Duration::ZERO);
+    }
+    let mut total = 0f64;
+    let mut rest = s;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let n_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let n: f64 = rest[..n_end].parse().ok()?;
+        rest = &rest[n_end..];
+        let u_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let mult = match &rest[..u_end] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        total += n * mult;
+        rest = &rest[u_end..];
+    }
+    Some(std::time::Duration::from_secs_f64(total))
+}
+
 /// The whole command tree.
 pub fn command() -> Command {
     let create_flags = || {
@@ -139,41 +193,19 @@ pub fn command() -> Command {
         )
         .subcommand(
             Command::new("update")
-                .about("update resources of a container (not implemented yet)")
+                .about("update resources of a container")
                 .arg(opt("resources").short('r'))
-                .args(
-                    [
-                        "blkio-weight",
-                        "cpu-period",
-                        "cpu-quota",
-                        "cpu-burst",
-                        "cpu-share",
-                        "cpu-rt-period",
-                        "cpu-rt-runtime",
-                        "cpuset-cpus",
-                        "cpuset-mems",
-                        "cpu-idle",
-                        "memory",
-                        "memory-reservation",
-                        "memory-swap",
-                        "pids-limit",
-                        "l3-cache-schema",
-                        "mem-bw-schema",
-                        "kernel-memory",
-                        "kernel-memory-tcp",
-                    ]
-                    .map(|n| opt(n).allow_hyphen_values(true)),
-                )
+                .args(UPDATE_FLAGS.map(|n| opt(n).allow_hyphen_values(true)))
                 .arg(id()),
         )
         .subcommand(
             Command::new("events")
-                .about("container events and statistics (not implemented yet)")
+                .about("container events and statistics")
                 .arg(opt("interval").default_value("5s"))
                 .arg(flag("stats"))
                 .arg(id()),
         )
-        .subcommand(Command::new("features").about("show the enabled features (not implemented yet)"))
+        .subcommand(Command::new("features").about("show the enabled features"))
         .subcommand(
             Command::new("checkpoint")
                 .about("checkpoint a container (not supported)")
@@ -373,5 +405,16 @@ mod tests {
             .try_get_matches_from(n(&["rt", "update", "--cpu-quota", "-1", "id"]))
             .unwrap();
         assert_eq!(m.subcommand().unwrap().1.get_one::<String>("cpu-quota").unwrap(), "-1");
+    }
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("5s"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("0s"), Some(Duration::ZERO));
+        assert_eq!(parse_duration("5"), None);
+        assert_eq!(parse_duration("x"), None);
     }
 }

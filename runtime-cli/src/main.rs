@@ -15,6 +15,8 @@ use runtime_core::{CreateOptions, Error, Pid, Runtime};
 
 const DEFAULT_ROOT: &str = "/run/runtime-cli";
 
+static DEBUG_LOGGER: std::sync::OnceLock<std::sync::Mutex<log::Logger>> = std::sync::OnceLock::new();
+
 /// What a command ends with: success, a process exit code (`run`, `exec`), or an error.
 enum Outcome {
     Ok,
@@ -70,6 +72,18 @@ fn main() -> ExitCode {
             return ExitCode::from(fail_code);
         }
     };
+    if logger.debug {
+        // The library's debug messages (e.g. seccomp rules skipped for unknown syscalls) go
+        // to the same destination, as `level=debug` entries, only under --debug.
+        if let Ok(l) = log::Logger::new(log_path.as_deref(), format, true) {
+            let _ = DEBUG_LOGGER.set(std::sync::Mutex::new(l));
+            runtime_core::set_debug_sink(|msg| {
+                if let Some(Ok(mut l)) = DEBUG_LOGGER.get().map(|l| l.lock()) {
+                    l.log("debug", msg);
+                }
+            });
+        }
+    }
     if m.get_one::<String>("criu").is_some() {
         logger.log("debug", "--criu is ignored");
     }
@@ -101,7 +115,13 @@ fn runtime(m: &ArgMatches) -> Result<(Runtime, bool), String> {
     } else {
         PathBuf::from(DEFAULT_ROOT)
     };
-    Runtime::new(root).map(|r| (r, explicit)).map_err(|e| e.to_string())
+    let mut rt = Runtime::new(root).map_err(|e| e.to_string())?;
+    match m.get_one::<String>("rootless").map(String::as_str) {
+        Some("true") => rt.set_rootless(true),
+        Some("false") => rt.set_rootless(false),
+        _ => {}
+    }
+    Ok((rt, explicit))
 }
 
 fn nix_is_root() -> bool {
@@ -110,6 +130,15 @@ fn nix_is_root() -> bool {
 
 fn id(sm: &ArgMatches) -> String {
     sm.get_one::<String>("id").cloned().unwrap_or_default()
+}
+
+/// systemd socket activation (sd_listen_fds): `LISTEN_FDS` counts, when `LISTEN_PID` is us.
+fn listen_fds() -> u32 {
+    let ours = std::env::var("LISTEN_PID").is_ok_and(|p| p.parse() == Ok(std::process::id()));
+    match std::env::var("LISTEN_FDS") {
+        Ok(n) if ours => n.parse().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 fn create_options(sm: &ArgMatches) -> Result<CreateOptions, String> {
@@ -126,13 +155,13 @@ fn create_options(sm: &ArgMatches) -> Result<CreateOptions, String> {
         no_pivot: sm.get_flag("no-pivot"),
         no_new_keyring: sm.get_flag("no-new-keyring"),
         preserve_fds: sm.get_one::<u32>("preserve-fds").copied().unwrap_or(0),
+        listen_fds: listen_fds(),
+        systemd_cgroup: false,
+        stdio: None,
     })
 }
 
 fn check_cgroup_driver(m: &ArgMatches) -> Result<(), String> {
-    if m.get_flag("systemd-cgroup") && !std::path::Path::new("/run/systemd/system").exists() {
-        return Err("--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); the systemd cgroup driver is not available".into());
-    }
     match m.get_one::<String>("rootless").map(String::as_str) {
         Some("true" | "false" | "auto") | None => Ok(()),
         Some(v) => Err(format!("invalid --rootless value {v:?}: want true, false or auto")),
@@ -160,7 +189,12 @@ fn dispatch(m: &ArgMatches, sub: &str, sm: &ArgMatches, logger: &mut log::Logger
             return Ok(Outcome::Ok);
         }
         "checkpoint" | "restore" => return Err(format!("{sub} is not supported by this runtime (no CRIU support)")),
-        "features" => return Err(format!("{sub}: not supported yet")),
+        "features" => {
+            let doc = runtime_core::features::document();
+            let text = serde_json::to_string_pretty(&doc).map_err(|e| format!("features: {e}"))?;
+            println!("{text}");
+            return Ok(Outcome::Ok);
+        }
         _ => {}
     }
     let (rt, explicit_root) = runtime(m)?;
@@ -168,14 +202,16 @@ fn dispatch(m: &ArgMatches, sub: &str, sm: &ArgMatches, logger: &mut log::Logger
     match sub {
         "create" => {
             check_cgroup_driver(m).map_err(|e| format!("runtime-cli create failed: {e}"))?;
-            let opts = create_options(sm)?;
+            let mut opts = create_options(sm)?;
+            opts.systemd_cgroup = m.get_flag("systemd-cgroup");
             rt.create(&id(sm), opts)
                 .map_err(|e| format!("runtime-cli create failed: {}", err(e)))?;
             Ok(Outcome::Ok)
         }
         "run" => {
             check_cgroup_driver(m).map_err(|e| format!("runtime-cli run failed: {e}"))?;
-            let opts = create_options(sm)?;
+            let mut opts = create_options(sm)?;
+            opts.systemd_cgroup = m.get_flag("systemd-cgroup");
             let run = runtime_core::container::RunOptions {
                 detach: sm.get_flag("detach"),
                 keep: sm.get_flag("keep"),
@@ -189,10 +225,8 @@ fn dispatch(m: &ArgMatches, sub: &str, sm: &ArgMatches, logger: &mut log::Logger
         "start" => rt.start(&id(sm)).map(|_| Outcome::Ok).map_err(err),
         "pause" => rt.pause(&id(sm)).map(|_| Outcome::Ok).map_err(err),
         "resume" => rt.resume(&id(sm)).map(|_| Outcome::Ok).map_err(err),
-        "update" | "events" => {
-            rt.require_running(&id(sm)).map_err(err)?;
-            Err(format!("{sub}: not supported yet"))
-        }
+        "update" => update(&rt, sm, logger),
+        "events" => events(&rt, sm),
         "ps" => {
             let pids = rt.pids(&id(sm)).map_err(err)?;
             let out = match sm.get_one::<String>("format").map(String::as_str) {
@@ -247,6 +281,51 @@ fn dispatch(m: &ArgMatches, sub: &str, sm: &ArgMatches, logger: &mut log::Logger
         }
         other => Err(format!("unknown command {other:?}")),
     }
+}
+
+/// `update`: `--resources FILE|-` (JSON `linux.resources`; the individual flags are then
+/// ignored, as in runc) or runc's individual flags.
+fn update(rt: &Runtime, sm: &ArgMatches, logger: &mut log::Logger) -> Result<Outcome, String> {
+    let id = id(sm);
+    let r = match sm.get_one::<String>("resources") {
+        Some(src) => {
+            let text = if src == "-" {
+                let mut t = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut t)
+                    .map_err(|e| format!("reading resources from stdin: {e}"))?;
+                t
+            } else {
+                std::fs::read_to_string(src).map_err(|e| format!("reading resources file {src}: {e}"))?
+            };
+            serde_json::from_str(&text).map_err(|e| format!("decoding resources JSON from {src}: {e}"))?
+        }
+        None => {
+            let mut flags = Vec::new();
+            for name in args::UPDATE_FLAGS.iter().copied() {
+                if let Some(v) = sm.get_one::<String>(name) {
+                    if name.starts_with("kernel-memory") {
+                        logger.log("warning", &format!("--{name} is deprecated and ignored"));
+                    }
+                    flags.push((name, v.as_str()));
+                }
+            }
+            runtime_core::cgroups::resources::from_update_flags(&flags).map_err(err)?
+        }
+    };
+    rt.update(&id, &r).map(|_| Outcome::Ok).map_err(err)
+}
+
+/// `events [--stats] [--interval D]`: JSON lines on stdout.
+fn events(rt: &Runtime, sm: &ArgMatches) -> Result<Outcome, String> {
+    let text = sm.get_one::<String>("interval").map(String::as_str).unwrap_or("5s");
+    let interval = args::parse_duration(text).ok_or_else(|| format!("invalid duration {text:?}"))?;
+    let mut out = std::io::stdout();
+    rt.events(&id(sm), interval, sm.get_flag("stats"), &mut |e| {
+        let line = serde_json::to_string(e).unwrap_or_default() + "\n";
+        out.write_all(line.as_bytes()).and_then(|_| out.flush()).is_ok()
+    })
+    .map(|_| Outcome::Ok)
+    .map_err(err)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -372,6 +451,7 @@ fn exec(rt: &Runtime, sm: &ArgMatches) -> Result<Outcome, Error> {
         console_socket: sm.get_one::<String>("console-socket").map(PathBuf::from),
         preserve_fds,
         ignore_paused: sm.get_flag("ignore-paused"),
+        stdio: None,
         source,
     };
     Ok(match rt.exec(&id, opts)? {

@@ -32,6 +32,29 @@ pub struct CreateOptions {
     pub no_pivot: bool,
     pub no_new_keyring: bool,
     pub preserve_fds: u32,
+    /// Socket-activation fds to pass on (the caller's `LISTEN_FDS`, when `LISTEN_PID` is
+    /// the caller): fds 3..3+n, before the preserved ones.
+    pub listen_fds: u32,
+    /// runc's `--systemd-cgroup`: `cgroupsPath` is `slice:prefix:name` and systemd owns
+    /// the cgroup.
+    pub systemd_cgroup: bool,
+    /// Descriptors that become the init's stdin, stdout and stderr instead of the caller's.
+    pub stdio: Option<StdioFds>,
+}
+
+/// Three descriptors (stdin, stdout, stderr) dup2'd onto 0, 1, 2 in the child right before
+/// its credentials change, for embedders that do not want the process to share their own
+/// stdio (the C API). Shared so that options stay cheap to clone.
+pub type StdioFds = std::sync::Arc<[OwnedFd; 3]>;
+
+/// Refuse stdio descriptors together with a terminal: the pty is the process's stdio then.
+pub(crate) fn check_stdio(stdio: &Option<StdioFds>, terminal: bool) -> Result<()> {
+    if stdio.is_some() && terminal {
+        return Err(Error::InvalidArgument(
+            "stdio descriptors cannot be combined with process.terminal".into(),
+        ));
+    }
+    Ok(())
 }
 
 impl CreateOptions {
@@ -56,6 +79,7 @@ pub struct Created {
 #[derive(Debug, Clone)]
 pub struct Runtime {
     root: Root,
+    rootless: bool,
 }
 
 impl Runtime {
@@ -66,7 +90,21 @@ impl Runtime {
         if abs == Path::new("/") {
             return Err(Error::InvalidArgument("--root must not be /".into()));
         }
-        Ok(Runtime { root: Root::new(abs) })
+        Ok(Runtime {
+            root: Root::new(abs),
+            rootless: !nix::unistd::geteuid().is_root(),
+        })
+    }
+
+    /// Rootless mode (runc's `--rootless`): cgroups that cannot be created are skipped when
+    /// the config sets no resource limits. The default is on when not running as root.
+    pub fn set_rootless(&mut self, on: bool) {
+        self.rootless = on;
+    }
+
+    /// Whether rootless mode is on.
+    pub fn is_rootless(&self) -> bool {
+        self.rootless
     }
 
     pub fn root(&self) -> &Path {
@@ -76,12 +114,20 @@ impl Runtime {
     /// Create a container from a bundle: everything is set up and the init waits for
     /// [`Runtime::start`]. On failure nothing is left behind.
     pub fn create(&self, id: &str, opts: CreateOptions) -> Result<Created> {
+        self.create_impl(id, opts, None).map(|(c, _)| c)
+    }
+
+    /// `create`; with `proxy` (one end of a socket pair, for a foreground `run`), a
+    /// terminal's master goes there instead of to a console socket. Also says whether the
+    /// process has a terminal.
+    fn create_impl(&self, id: &str, opts: CreateOptions, proxy: Option<OwnedFd>) -> Result<(Created, bool)> {
         spec::validate_id(id)?;
         let checked = spec::load(&opts.bundle)?;
         let s = checked.spec();
         let process = s.process().as_ref().expect("validated");
         let terminal = process.terminal().unwrap_or(false);
         match (terminal, &opts.console_socket) {
+            (true, None) if proxy.is_some() => {}
             (true, None) => {
                 return Err(Error::InvalidArgument(
                     "cannot allocate tty if runc will detach without setting console socket".into(),
@@ -95,6 +141,7 @@ impl Runtime {
             (true, Some(_)) => {}
             (false, None) => {}
         }
+        check_stdio(&opts.stdio, terminal)?;
         if self.root.dir(id).exists() {
             return Err(Error::AlreadyExists(id.to_string()));
         }
@@ -104,11 +151,25 @@ impl Runtime {
             .as_ref()
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default();
+        if opts.systemd_cgroup {
+            let unit = cgroups::systemd_path(&cg_path, id)
+                .map_err(|e| Error::config(checked.bundle().join("config.json"), "linux.cgroupsPath", e))?;
+            if !Path::new("/run/systemd/system").exists() {
+                return Err(Error::NotSupported(format!(
+                    "--systemd-cgroup: systemd is not running on this host (no /run/systemd/system), so the unit for {} cannot be created; the systemd cgroup driver",
+                    unit.display()
+                )));
+            }
+            return Err(Error::NotSupported(
+                "--systemd-cgroup: the systemd cgroup driver (use the cgroupfs driver: no --systemd-cgroup)".into(),
+            ));
+        }
         let (hs, dirs) = cgroups::plan(&cg_path, id)?;
         let plan_opts = PlanOptions {
             no_pivot: opts.no_pivot,
             no_new_keyring: opts.no_new_keyring,
             preserve_fds: opts.preserve_fds,
+            listen_fds: opts.listen_fds,
             cgroups: hs
                 .iter()
                 .cloned()
@@ -136,42 +197,41 @@ impl Runtime {
                 created: cgroups::missing(&hs, &dirs),
             },
             private_pid_ns: plan.private_pid_ns,
-            hooks: s.hooks().clone(),
+            hooks: s
+                .hooks()
+                .clone()
+                .map(|h| hooks::with_default_env(h, process.env().as_deref())),
             seccomp: linux.seccomp().clone(),
+            resources: linux.resources().clone(),
         };
         let locked = self.root.reserve(&st)?;
         crate::testpoint::hit("create:reserved");
         let result = (|| -> Result<Created> {
-            let set = cgroups::create(&hs, &dirs)?;
-            st.cgroup = set;
+            st.cgroup = match cgroups::create(&hs, &dirs) {
+                Ok(set) => set,
+                // Rootless without a delegated, writable cgroup: nothing to limit, so run
+                // without a cgroup of our own (runc's rootless behaviour).
+                Err(_) if self.rootless && !has_limits(linux.resources().as_ref()) => CgroupSet::default(),
+                Err(e) => return Err(e),
+            };
             crate::testpoint::hit("create:cgroups");
-            if let Some(r) = linux.resources() {
-                let extra: Vec<String> = linux
-                    .devices()
-                    .as_deref()
-                    .unwrap_or(&[])
-                    .iter()
-                    .map(|d| {
-                        format!(
-                            "{} {}:{} rwm",
-                            if d.typ() == oci_spec::runtime::LinuxDeviceType::B {
-                                'b'
-                            } else {
-                                'c'
-                            },
-                            d.major(),
-                            d.minor()
-                        )
-                    })
-                    .collect();
-                cgroups::apply(&hs, &st.cgroup, r, &extra)?;
+            if !st.cgroup.dirs.is_empty() {
+                let rules = device_rules(linux);
+                let layout = cgroups::resources::Layout::new(&hs, &st.cgroup.dirs);
+                cgroups::resources::apply(&layout, &linux.resources().clone().unwrap_or_default(), Some(&rules))?;
             }
             let fifo = make_fifo(&locked.dir)?;
             let console = match &opts.console_socket {
                 Some(p) => Some(connect_console(p)?),
+                None if terminal => proxy,
                 None => None,
             };
             let hooks_at = |pid: Pid| -> Result<()> {
+                if !plan.net_devices.is_empty() {
+                    let path = PathBuf::from(format!("/proc/{pid}/ns/net"));
+                    let ns = fs::File::open(&path).map_err(|e| Error::io("opening", &path, e))?;
+                    crate::netdev::move_all(&plan.net_devices, ns.as_fd()).map_err(|(m, e)| Error::sys(m, e))?;
+                }
                 let Some(h) = s.hooks() else { return Ok(()) };
                 let state = hooks::state_json(id, pid.as_raw(), "created", &st.bundle, st.annotations.as_ref());
                 hooks::run_hooks(HookKind::Prestart, h.prestart().as_deref().unwrap_or(&[]), &state)?;
@@ -179,9 +239,39 @@ impl Runtime {
                     HookKind::CreateRuntime,
                     h.create_runtime().as_deref().unwrap_or(&[]),
                     &state,
-                )
+                )?;
+                if let Some(cc) = h.create_container().as_deref().filter(|v| !v.is_empty()) {
+                    // In the container's namespaces, before pivot_root: the path resolves in
+                    // the runtime's view, the working directory is the rootfs (as runc).
+                    let state = hooks::state_json(
+                        id,
+                        hooks::pid_inside(pid),
+                        "created",
+                        &st.bundle,
+                        st.annotations.as_ref(),
+                    );
+                    let place = hooks::Inside::new(pid, &st.cgroup.dirs, &st.rootfs);
+                    hooks::run_hooks_inside(HookKind::CreateContainer, cc, &state, &place)?;
+                }
+                Ok(())
             };
-            let created = spawn(&plan, &st.cgroup, fifo, console, &hooks_at, locked.raw_fd())?;
+            let listener_at = |pid: Pid, fd: OwnedFd| -> Result<()> {
+                let Some(l) = &plan.process.seccomp_listener else {
+                    return Err(Error::InitDied("unexpected seccomp listener".into()));
+                };
+                let state = hooks::state_json(id, pid.as_raw(), "creating", &st.bundle, st.annotations.as_ref());
+                crate::seccomp::send_to_listener(l, pid.as_raw(), &state, fd.as_fd())
+            };
+            let created = spawn(
+                &plan,
+                &st.cgroup,
+                fifo,
+                console,
+                opts.stdio.as_deref(),
+                &hooks_at,
+                &listener_at,
+                locked.raw_fd(),
+            )?;
             crate::testpoint::hit("create:ready");
             st.pid = created.pid.as_raw();
             st.pid_start_time = state::proc_start_time(created.pid).map(|(t, _)| t).unwrap_or(0);
@@ -195,7 +285,7 @@ impl Runtime {
             Ok(created)
         })();
         match result {
-            Ok(c) => Ok(c),
+            Ok(c) => Ok((c, terminal)),
             Err(e) => {
                 destroy(&st, &locked.dir);
                 Err(e)
@@ -228,6 +318,28 @@ impl Runtime {
             }
             Err(e) => return Err(Error::io("opening", &fifo, e)),
         };
+        if let Some(sc) = st
+            .hooks
+            .as_ref()
+            .and_then(|h| h.start_container().as_deref())
+            .filter(|v| !v.is_empty())
+        {
+            // Inside the container after pivot_root, before the program runs (the byte is
+            // not written yet): a failure fails `start` and stops the container.
+            let pid = Pid::from_raw(st.pid);
+            let state = hooks::state_json(
+                id,
+                hooks::pid_inside(pid),
+                "created",
+                &st.bundle,
+                st.annotations.as_ref(),
+            );
+            let place = hooks::Inside::new(pid, &st.cgroup.dirs, Path::new("/"));
+            if let Err(e) = hooks::run_hooks_inside(HookKind::StartContainer, sc, &state, &place) {
+                let _ = signal_init(&st, libc::SIGKILL);
+                return Err(e);
+            }
+        }
         f.write_all(&[0]).map_err(|e| Error::io("writing", &fifo, e))?;
         crate::testpoint::hit("start:signalled");
         fs::remove_file(&fifo).map_err(|e| Error::io("removing", &fifo, e))?;
@@ -411,6 +523,96 @@ impl Runtime {
         }
     }
 
+    /// Change the resource limits of a live container: the fields set in `r` are written
+    /// (devices are not updated, as in runc) and the merged resources saved in the state.
+    pub fn update(&self, id: &str, r: &oci_spec::runtime::LinuxResources) -> Result<()> {
+        use cgroups::resources;
+        spec::validate_id(id)?;
+        spec::validate_resources(r, "resources")?;
+        let locked = self.root.lock(id)?.ok_or_else(|| Error::NotExist(id.to_string()))?;
+        let mut st = self.load_visible(id)?;
+        if status_of(&st, &locked.dir) == Status::Stopped {
+            return Err(Error::wrong_state(id, "container not running"));
+        }
+        let layout = resources::Layout::of(&st.cgroup.dirs)?;
+        let all = resources::merged(st.resources.as_ref(), r);
+        if let Some(limit) = r.memory().and_then(|m| m.limit()).filter(|l| *l > 0) {
+            if all.memory().and_then(|m| m.check_before_update()) == Some(true) {
+                let usage = cgroups::stats::collect(&layout).memory.usage.usage;
+                if usage > limit as u64 {
+                    return Err(Error::InvalidArgument(format!(
+                        "memory.limit {limit} is below the container's current memory usage {usage} (checkBeforeUpdate)"
+                    )));
+                }
+            }
+        }
+        let eff = resources::merge_for_update(st.resources.as_ref(), r);
+        resources::apply(&layout, &eff, None)?;
+        st.resources = Some(all);
+        state::write_state(&locked.dir, &st)
+    }
+
+    /// Resource usage of a container's cgroup (runc's `events --stats` data).
+    pub fn stats(&self, id: &str) -> Result<cgroups::stats::Stats> {
+        spec::validate_id(id)?;
+        let st = self.load_visible(id)?;
+        if self.status(&st) == Status::Stopped {
+            return Err(Error::wrong_state(id, format!("container with id {id} is not running")));
+        }
+        let layout = cgroups::resources::Layout::of(&st.cgroup.dirs)?;
+        Ok(cgroups::stats::collect(&layout))
+    }
+
+    /// runc's `events`: a `stats` event every `interval` and an `oom` event whenever the
+    /// kernel's OOM killer kills a task of the container, until the container stops or
+    /// `emit` returns false. With `stats_only`, one `stats` event and return.
+    pub fn events(
+        &self,
+        id: &str,
+        interval: Duration,
+        stats_only: bool,
+        emit: &mut dyn FnMut(&Event) -> bool,
+    ) -> Result<()> {
+        let first = self.stats(id)?;
+        let ev = |typ: &'static str, data| Event {
+            typ,
+            id: id.to_string(),
+            data,
+        };
+        if stats_only {
+            emit(&ev("stats", Some(first)));
+            return Ok(());
+        }
+        if interval.is_zero() {
+            return Err(Error::InvalidArgument(
+                "duration interval must be greater than 0".into(),
+            ));
+        }
+        let st = self.load_visible(id)?;
+        let layout = cgroups::resources::Layout::of(&st.cgroup.dirs)?;
+        let mut ooms = cgroups::stats::oom_kills(&layout).unwrap_or(0);
+        let mut next_stats = Instant::now();
+        loop {
+            if !state::init_alive(&st) || st.cgroup.dirs.iter().all(|d| !d.exists()) {
+                return Ok(());
+            }
+            let now_ooms = cgroups::stats::oom_kills(&layout).unwrap_or(ooms);
+            if now_ooms > ooms {
+                ooms = now_ooms;
+                if !emit(&ev("oom", None)) {
+                    return Ok(());
+                }
+            }
+            if Instant::now() >= next_stats {
+                next_stats = Instant::now() + interval;
+                if !emit(&ev("stats", Some(cgroups::stats::collect(&layout)))) {
+                    return Ok(());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50).min(interval));
+        }
+    }
+
     /// Host pids of every process in the container's cgroup (empty once it is gone).
     pub fn pids(&self, id: &str) -> Result<Vec<Pid>> {
         spec::validate_id(id)?;
@@ -446,7 +648,26 @@ impl Runtime {
     /// `run`: create and start; in the foreground, forward signals to the init, wait for it,
     /// delete the container (unless `keep`) and return its exit code.
     pub fn run(&self, id: &str, opts: CreateOptions, run: RunOptions) -> Result<i32> {
-        let created = self.create(id, opts)?;
+        // In the foreground without a console socket, a terminal is proxied to our stdio.
+        let (ours, theirs) = match (run.detach, &opts.console_socket) {
+            (false, None) => {
+                let (a, b) = crate::ttyproxy::pair()?;
+                (Some(a), Some(b))
+            }
+            _ => (None, None),
+        };
+        let (created, terminal) = self.create_impl(id, opts, theirs)?;
+        let master = match (terminal, &ours) {
+            (true, Some(sock)) => match crate::ttyproxy::receive_master(sock.as_fd()) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    let _ = self.delete(id, true);
+                    return Err(e);
+                }
+            },
+            _ => None,
+        };
+        drop(ours);
         if let Err(e) = self.start(id) {
             let _ = self.delete(id, true);
             return Err(e);
@@ -457,7 +678,10 @@ impl Runtime {
         if !run.no_subreaper {
             let _ = nix::sys::prctl::set_child_subreaper(true);
         }
-        let code = forward_signals_until_exit(created.pid);
+        let code = match master {
+            Some(m) => crate::ttyproxy::proxy_until_exit(m, created.pid),
+            None => forward_signals_until_exit(created.pid),
+        };
         if !run.keep {
             let _ = self.delete(id, true);
         }
@@ -477,6 +701,77 @@ impl Runtime {
         }
         Ok(st)
     }
+}
+
+/// Whether `resources` asks for any limit (device rules alone do not count: without a
+/// devices cgroup the container still only gets the devices it is given).
+fn has_limits(r: Option<&oci_spec::runtime::LinuxResources>) -> bool {
+    r.is_some_and(|r| {
+        r.memory().is_some()
+            || r.cpu().is_some()
+            || r.pids().is_some()
+            || r.block_io().is_some()
+            || r.hugepage_limits().as_ref().is_some_and(|h| !h.is_empty())
+            || r.network().is_some()
+            || r.rdma().as_ref().is_some_and(|h| !h.is_empty())
+            || r.unified().as_ref().is_some_and(|h| !h.is_empty())
+    })
+}
+
+/// One line of runc's `events` output: `{"type":"stats","id":ID,"data":{...}}` or
+/// `{"type":"oom","id":ID}`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Event {
+    #[serde(rename = "type")]
+    pub typ: &'static str,
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<cgroups::stats::Stats>,
+}
+
+/// The device rules of a container: deny everything, the configured catch-all rules that
+/// lead the list (`runc spec`'s `{"allow": false, "access": "rwm"}`), runc's default
+/// allow-list, the rest of the configured rules, then the configured device nodes. runc puts
+/// the default allow-list after every configured rule, so a rule denying `/dev/null` has no
+/// effect there; here a configured rule overrides the defaults (later rules win).
+fn device_rules(linux: &oci_spec::runtime::Linux) -> Vec<cgroups::devices::DeviceRule> {
+    use cgroups::devices::{self, DeviceRule};
+    let mut rules = vec![DeviceRule {
+        allow: false,
+        kind: 'a',
+        major: None,
+        minor: None,
+        access: "rwm".into(),
+    }];
+    let configured: Vec<DeviceRule> = linux
+        .resources()
+        .as_ref()
+        .and_then(|r| r.devices().as_deref())
+        .unwrap_or(&[])
+        .iter()
+        .map(DeviceRule::from_spec)
+        .collect();
+    let lead = configured
+        .iter()
+        .take_while(|r| r.kind == 'a' && r.major.is_none() && r.minor.is_none())
+        .count();
+    rules.extend(configured[..lead].iter().cloned());
+    rules.extend(devices::default_allowed());
+    rules.extend(configured[lead..].iter().cloned());
+    for d in linux.devices().as_deref().unwrap_or(&[]) {
+        let kind = match d.typ() {
+            oci_spec::runtime::LinuxDeviceType::B => 'b',
+            oci_spec::runtime::LinuxDeviceType::P => continue,
+            _ => 'c',
+        };
+        rules.push(DeviceRule::allow(
+            kind,
+            Some(d.major() as u32),
+            Some(d.minor() as u32),
+            "rwm",
+        ));
+    }
+    rules
 }
 
 /// Options of `run` beyond those of `create`.
@@ -636,13 +931,17 @@ fn make_fifo(dir: &Path) -> Result<OwnedFd> {
     Ok(f.into())
 }
 
-/// Spawn the init and drive it through setup until it reports ready.
+/// Spawn the init and drive it through setup until it reports ready. `lock` is the state
+/// directory lock, which the child must not keep.
+#[allow(clippy::too_many_arguments)] // each is a distinct resource of the spawn
 fn spawn(
     plan: &LaunchPlan,
     cg: &CgroupSet,
     fifo: OwnedFd,
     console: Option<OwnedFd>,
+    stdio: Option<&[OwnedFd; 3]>,
     hooks_at: &dyn Fn(Pid) -> Result<()>,
+    listener_at: &dyn Fn(Pid, OwnedFd) -> Result<()>,
     lock: std::os::fd::RawFd,
 ) -> Result<Created> {
     let (parent_sock, child_sock) =
@@ -656,6 +955,7 @@ fn spawn(
         sock: child_sock.as_fd(),
         fifo: fifo.as_fd(),
         console: console.as_ref().map(|c| c.as_fd()),
+        stdio: stdio.map(|[a, b, c]| [a.as_fd(), b.as_fd(), c.as_fd()]),
     };
     let theirs = [parent_sock.as_raw_fd(), lock];
     let first = crate::sys::spawn(flags, libc::SIGCHLD, || {
@@ -669,7 +969,7 @@ fn spawn(
     drop(console);
 
     let mut init_pid = (plan.mode == SpawnMode::Direct).then_some(first.pid);
-    let result = drive(plan, cg, &parent_sock, first.pid, &mut init_pid, hooks_at);
+    let result = drive(plan, cg, &parent_sock, first.pid, &mut init_pid, hooks_at, listener_at);
     if plan.mode == SpawnMode::TwoStage {
         // The intermediate exits once it has reported the init's pid.
         let _ = waitpid(first.pid, None);
@@ -702,14 +1002,55 @@ fn send_go(sock: &OwnedFd) -> Result<()> {
         .map_err(|e| Error::sys("writing to the container init", e))
 }
 
+/// Map the new user namespace. Root writes the maps itself. An unprivileged runtime can
+/// only map its own id directly (and must deny setgroups first for the gid map); any other
+/// mapping, such as ranges from /etc/subuid, goes through the setuid helpers newuidmap and
+/// newgidmap (package uidmap), as runc and podman do.
 fn write_id_maps(plan: &LaunchPlan, pid: Pid) -> Result<()> {
-    for (file, map) in [("uid_map", &plan.uid_map), ("gid_map", &plan.gid_map)] {
-        if let Some(m) = map {
-            let p = format!("/proc/{pid}/{file}");
+    let root = nix::unistd::geteuid().is_root();
+    let own = [nix::unistd::geteuid().as_raw(), nix::unistd::getegid().as_raw()];
+    for ((file, helper), (map, own)) in [("uid_map", "newuidmap"), ("gid_map", "newgidmap")]
+        .into_iter()
+        .zip([(&plan.uid_map, own[0]), (&plan.gid_map, own[1])])
+    {
+        let Some(m) = map else { continue };
+        let p = format!("/proc/{pid}/{file}");
+        if root || only_own_id(m, own) {
+            if !root && file == "gid_map" {
+                let sg = format!("/proc/{pid}/setgroups");
+                fs::write(&sg, "deny").map_err(|e| Error::io("writing", sg, e))?;
+            }
             fs::write(&p, m).map_err(|e| Error::io("writing", p, e))?;
+            continue;
+        }
+        let out = std::process::Command::new(helper)
+            .arg(pid.to_string())
+            .args(m.split_whitespace())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| Error::io("running (install the uidmap package)", helper, e))?;
+        if !out.status.success() {
+            return Err(Error::sys(
+                format!(
+                    "{helper} {pid} {}: {}",
+                    m.split_whitespace().collect::<Vec<_>>().join(" "),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
+                Errno::EPERM,
+            ));
         }
     }
     Ok(())
+}
+
+/// A map of one line whose host side is exactly `own` (size 1).
+fn only_own_id(map: &str, own: u32) -> bool {
+    let lines: Vec<Vec<&str>> = map
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .filter(|v: &Vec<&str>| !v.is_empty())
+        .collect();
+    matches!(lines.as_slice(), [l] if l.len() == 3 && l[1] == own.to_string() && l[2] == "1")
 }
 
 /// Prepare a spawned init from the outside (cgroup, oom score) and let it go on.
@@ -729,6 +1070,7 @@ fn drive(
     first: Pid,
     init_pid: &mut Option<Pid>,
     hooks_at: &dyn Fn(Pid) -> Result<()>,
+    listener_at: &dyn Fn(Pid, OwnedFd) -> Result<()>,
 ) -> Result<()> {
     if plan.mode == SpawnMode::Direct {
         if plan.new_user {
@@ -737,8 +1079,14 @@ fn drive(
         release_init(plan, cg, sock, first)?;
     }
     loop {
-        match recv_child(sock, init_pid.unwrap_or(first))? {
+        let (msg, fd) = recv_child(sock, init_pid.unwrap_or(first))?;
+        match msg {
             ChildMsg::Ready => return Ok(()),
+            ChildMsg::SeccompListener => {
+                let fd = fd.ok_or_else(|| Error::InitDied("seccomp listener message without a descriptor".into()))?;
+                listener_at(init_pid.unwrap_or(first), fd)?;
+                send_go(sock)?;
+            }
             ChildMsg::HookPoint => {
                 hooks_at(init_pid.unwrap_or(first))?;
                 send_go(sock)?;
@@ -786,10 +1134,22 @@ pub fn write_pid_file(path: &Path, pid: Pid) -> Result<()> {
 
 /// Drive an exec'd process through its setup: place it in the container's cgroup once the
 /// intermediate reports its pid, then wait for ready or an error.
-pub(crate) fn drive_exec(cg: &CgroupSet, sock: &OwnedFd, first: Pid, pid: &mut Option<Pid>) -> Result<()> {
+pub(crate) fn drive_exec(
+    cg: &CgroupSet,
+    sock: &OwnedFd,
+    first: Pid,
+    pid: &mut Option<Pid>,
+    listener_at: &dyn Fn(Pid, OwnedFd) -> Result<()>,
+) -> Result<()> {
     loop {
-        match recv_child(sock, pid.unwrap_or(first))? {
+        let (msg, fd) = recv_child(sock, pid.unwrap_or(first))?;
+        match msg {
             ChildMsg::Ready => return Ok(()),
+            ChildMsg::SeccompListener => {
+                let fd = fd.ok_or_else(|| Error::InitDied("seccomp listener message without a descriptor".into()))?;
+                listener_at(pid.unwrap_or(first), fd)?;
+                send_go(sock)?;
+            }
             ChildMsg::InitPid(p) => {
                 let p = Pid::from_raw(p);
                 *pid = Some(p);
@@ -821,13 +1181,14 @@ pub(crate) fn connect_console(path: &Path) -> Result<OwnedFd> {
         .map_err(|e| Error::io("connecting to console socket", path, e))
 }
 
-/// Receive the next message from a spawned child. A closed socket means every child end is
-/// gone: the child died before reporting, and its wait status (`who`) says how.
-fn recv_child(sock: &OwnedFd, who: Pid) -> Result<ChildMsg> {
+/// Receive the next message from a spawned child, with the descriptor it carries (the
+/// seccomp listener). A closed socket means every child end is gone: the child died before
+/// reporting, and its wait status (`who`) says how.
+fn recv_child(sock: &OwnedFd, who: Pid) -> Result<(ChildMsg, Option<OwnedFd>)> {
     let mut buf = [0u8; MAX_MSG];
     loop {
-        match nix::sys::socket::recv(sock.as_raw_fd(), &mut buf, MsgFlags::empty()) {
-            Ok(0) => {
+        match crate::sys::recv_with_fd(sock.as_fd(), &mut buf) {
+            Ok((0, _)) => {
                 let how = match waitpid(who, None) {
                     Ok(WaitStatus::Exited(_, c)) => format!("exit status {c}"),
                     Ok(WaitStatus::Signaled(_, s, _)) => format!("killed by {s}"),
@@ -835,7 +1196,10 @@ fn recv_child(sock: &OwnedFd, who: Pid) -> Result<ChildMsg> {
                 };
                 return Err(Error::InitDied(how));
             }
-            Ok(n) => return ChildMsg::decode(&buf[..n]).map_err(|e| Error::InitDied(format!("bad message: {e}"))),
+            Ok((n, fd)) => {
+                let msg = ChildMsg::decode(&buf[..n]).map_err(|e| Error::InitDied(format!("bad message: {e}")))?;
+                return Ok((msg, fd));
+            }
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(Error::sys("reading from the container process", e)),
         }

@@ -28,6 +28,8 @@ pub struct ExecOptions {
     pub console_socket: Option<PathBuf>,
     pub preserve_fds: u32,
     pub ignore_paused: bool,
+    /// Descriptors that become the process's stdin, stdout and stderr instead of the caller's.
+    pub stdio: Option<crate::container::StdioFds>,
     /// Where the process came from, for error messages (`--process` file or config.json).
     pub source: PathBuf,
 }
@@ -220,11 +222,6 @@ impl crate::Runtime {
                     "cannot allocate tty if runc will detach without setting console socket".into(),
                 ))
             }
-            (true, false, None) => {
-                return Err(Error::NotSupported(
-                    "exec with a terminal in the foreground without --console-socket (terminal proxying is not implemented yet)".into(),
-                ))
-            }
             (false, _, Some(_)) | (true, false, Some(_)) => {
                 return Err(Error::InvalidArgument(
                     "cannot use console socket if runc will not detach or allocate tty".into(),
@@ -232,16 +229,9 @@ impl crate::Runtime {
             }
             _ => {}
         }
-        for (field, v) in [
-            ("apparmorProfile", p.apparmor_profile()),
-            ("selinuxLabel", p.selinux_label()),
-        ] {
-            if v.as_deref().is_some_and(|s| !s.is_empty()) {
-                return Err(Error::NotSupported(format!("{field} (no LSM is implemented yet)")));
-            }
-        }
+        crate::container::check_stdio(&opts.stdio, terminal)?;
         let mut process = crate::plan::process_plan(p, &st.rootfs, src, opts.preserve_fds)?;
-        process.seccomp = crate::plan::compile_seccomp(st.seccomp.as_ref(), src)?;
+        (process.seccomp, process.seccomp_listener) = crate::plan::compile_seccomp(st.seccomp.as_ref(), src)?;
         let plan = ExecPlan {
             join: namespaces_of(Pid::from_raw(st.pid))?,
             process,
@@ -258,12 +248,36 @@ impl crate::Runtime {
         if !state::init_alive(&st) {
             return Err(Error::wrong_state(id, "cannot exec in a stopped container"));
         }
+        // A foreground terminal without a console socket is proxied to our stdio.
+        let mut proxy = None;
         let console = match &opts.console_socket {
             Some(path) => Some(crate::container::connect_console(path)?),
+            None if terminal => {
+                let (ours, theirs) = crate::ttyproxy::pair()?;
+                proxy = Some(ours);
+                Some(theirs)
+            }
             None => None,
         };
-        let pid = spawn_exec(&plan, &st.cgroup, console)?;
+        let listener_at = |pid: Pid, fd: OwnedFd| -> Result<()> {
+            let Some(l) = &plan.process.seccomp_listener else {
+                return Err(Error::InitDied("unexpected seccomp listener".into()));
+            };
+            let state = crate::hooks::state_json(id, st.pid, "running", &st.bundle, st.annotations.as_ref());
+            crate::seccomp::send_to_listener(l, pid.as_raw(), &state, fd.as_fd())
+        };
+        let pid = spawn_exec(&plan, &st.cgroup, console, opts.stdio.as_deref(), &listener_at)?;
         crate::testpoint::hit("exec:ready");
+        let master = match proxy.as_ref().map(|s| crate::ttyproxy::receive_master(s.as_fd())) {
+            Some(Err(e)) => {
+                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+                let _ = waitpid(pid, None);
+                return Err(e);
+            }
+            Some(Ok(m)) => Some(m),
+            None => None,
+        };
+        drop(proxy);
         if opts.detach {
             if let Some(pf) = &opts.pid_file {
                 if let Err(e) = crate::container::write_pid_file(pf, pid) {
@@ -277,28 +291,38 @@ impl crate::Runtime {
         if let Some(pf) = &opts.pid_file {
             crate::container::write_pid_file(pf, pid)?;
         }
-        Ok(ExecOutcome::Exited(crate::container::forward_signals_until_exit(pid)))
+        Ok(ExecOutcome::Exited(match master {
+            Some(m) => crate::ttyproxy::proxy_until_exit(m, pid),
+            None => crate::container::forward_signals_until_exit(pid),
+        }))
     }
 }
 
-fn spawn_exec(plan: &ExecPlan, cg: &crate::cgroups::CgroupSet, console: Option<OwnedFd>) -> Result<Pid> {
+fn spawn_exec(
+    plan: &ExecPlan,
+    cg: &crate::cgroups::CgroupSet,
+    console: Option<OwnedFd>,
+    stdio: Option<&[OwnedFd; 3]>,
+    listener_at: &dyn Fn(Pid, OwnedFd) -> Result<()>,
+) -> Result<Pid> {
     use nix::sys::socket::{AddressFamily, SockFlag, SockType};
     let (parent_sock, child_sock) =
         nix::sys::socket::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
             .map_err(|e| Error::sys("socketpair", e))?;
     let sock = child_sock.as_fd();
     let con = console.as_ref().map(|c| c.as_fd());
+    let stdio = stdio.map(|[a, b, c]| [a.as_fd(), b.as_fd(), c.as_fd()]);
     let theirs = [std::os::fd::AsRawFd::as_raw_fd(&parent_sock)];
     let first = crate::sys::spawn(0, libc::SIGCHLD, || {
         crate::sys::close_parent_fds(&theirs);
-        crate::init::exec_child(plan, sock, con)
+        crate::init::exec_child(plan, sock, con, stdio)
     })
     .map_err(|e| Error::sys("clone3", e))?;
     crate::testpoint::hit("exec:spawned");
     drop(child_sock);
     drop(console);
     let mut pid = None;
-    let r = crate::container::drive_exec(cg, &parent_sock, first.pid, &mut pid);
+    let r = crate::container::drive_exec(cg, &parent_sock, first.pid, &mut pid, listener_at);
     let _ = waitpid(first.pid, None);
     match r {
         Ok(()) => Ok(pid.expect("ready implies a pid")),

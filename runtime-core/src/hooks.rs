@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sched::CloneFlags;
 use nix::sys::memfd::{memfd_create, MFdFlags};
 use nix::unistd::Pid;
 use oci_spec::runtime::Hook;
@@ -93,6 +94,156 @@ pub fn run_hooks(kind: HookKind, hooks: &[Hook], state_json: &[u8]) -> Result<()
     Ok(())
 }
 
+/// Runs `hooks` like [`run_hooks`], each one inside the container: in the namespaces and
+/// cgroups of its init (`place`), as runc runs `createContainer` and `startContainer`.
+pub fn run_hooks_inside(kind: HookKind, hooks: &[Hook], state_json: &[u8], place: &Inside) -> Result<(), Error> {
+    for (index, hook) in hooks.iter().enumerate() {
+        let fail = |msg| Error::Hook {
+            kind: kind.name(),
+            index,
+            msg,
+        };
+        let entry = place
+            .entry()
+            .map_err(|e| fail(format!("entering the container: {e}")))?;
+        let guard = place
+            .enter_for_children()
+            .map_err(|e| fail(format!("entering the container: {e}")))?;
+        let r = run_hook_with(hook, state_json, |cmd| crate::sys::enter_before_exec(cmd, entry));
+        drop(guard);
+        r.map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// The container's init as a place to run hooks: its namespaces, its cgroups and a working
+/// directory (the rootfs before `pivot_root`, `/` after it).
+#[derive(Debug)]
+pub struct Inside {
+    pid: Pid,
+    cgroup_dirs: Vec<std::path::PathBuf>,
+    cwd: std::ffi::CString,
+}
+
+/// Namespaces joined by the hook process itself (between fork and exec), user first.
+const JOIN_IN_CHILD: [(&str, CloneFlags); 6] = [
+    ("user", CloneFlags::CLONE_NEWUSER),
+    ("mnt", CloneFlags::CLONE_NEWNS),
+    ("net", CloneFlags::CLONE_NEWNET),
+    ("ipc", CloneFlags::CLONE_NEWIPC),
+    ("uts", CloneFlags::CLONE_NEWUTS),
+    ("cgroup", CloneFlags::CLONE_NEWCGROUP),
+];
+/// Namespaces that only apply to children: the spawning thread enters them for the fork.
+const JOIN_FOR_CHILDREN: [(&str, CloneFlags); 2] = [
+    ("pid", CloneFlags::CLONE_NEWPID),
+    ("time", CloneFlags::from_bits_retain(libc::CLONE_NEWTIME)),
+];
+
+impl Inside {
+    /// The init `pid`, its cgroup directories, and the hook's working directory.
+    pub fn new(pid: Pid, cgroup_dirs: &[std::path::PathBuf], cwd: &Path) -> Self {
+        Inside {
+            pid,
+            cgroup_dirs: cgroup_dirs.to_vec(),
+            cwd: std::ffi::CString::new(cwd.as_os_str().as_bytes()).unwrap_or_else(|_| c"/".into()),
+        }
+    }
+
+    /// The init's namespace `name`, when it differs from ours.
+    fn foreign_ns(&self, name: &str) -> io::Result<Option<OwnedFd>> {
+        use std::os::unix::fs::MetadataExt;
+        let theirs = format!("/proc/{}/ns/{name}", self.pid);
+        let ours = std::fs::metadata(format!("/proc/thread-self/ns/{name}"));
+        let m = std::fs::metadata(&theirs)?;
+        if ours.is_ok_and(|o| o.ino() == m.ino() && o.dev() == m.dev()) {
+            return Ok(None);
+        }
+        Ok(Some(File::open(&theirs)?.into()))
+    }
+
+    fn entry(&self) -> io::Result<crate::sys::Entry> {
+        let mut e = crate::sys::Entry::default();
+        for d in &self.cgroup_dirs {
+            let procs = d.join("cgroup.procs");
+            if procs.exists() {
+                e.cgroup_procs
+                    .push(std::fs::OpenOptions::new().write(true).open(procs)?.into());
+            }
+        }
+        for (name, flag) in JOIN_IN_CHILD {
+            if let Some(fd) = self.foreign_ns(name)? {
+                e.become_root |= flag == CloneFlags::CLONE_NEWUSER;
+                e.namespaces.push((fd, flag));
+            }
+        }
+        e.cwd = Some(self.cwd.clone());
+        Ok(e)
+    }
+
+    /// Enter the init's pid and time namespaces for the children of this thread, until the
+    /// guard is dropped.
+    fn enter_for_children(&self) -> io::Result<ChildrenNs> {
+        let mut g = ChildrenNs { restore: Vec::new() };
+        for (name, flag) in JOIN_FOR_CHILDREN {
+            if let Some(fd) = self.foreign_ns(name)? {
+                let own: OwnedFd = File::open(format!("/proc/thread-self/ns/{name}_for_children"))?.into();
+                nix::sched::setns(fd.as_fd(), flag)?;
+                g.restore.push((own, flag));
+            }
+        }
+        Ok(g)
+    }
+}
+
+/// Restores this thread's namespaces for children on drop.
+struct ChildrenNs {
+    restore: Vec<(OwnedFd, CloneFlags)>,
+}
+
+impl Drop for ChildrenNs {
+    fn drop(&mut self) {
+        for (fd, flag) in self.restore.drain(..).rev() {
+            let _ = nix::sched::setns(fd.as_fd(), flag);
+        }
+    }
+}
+
+/// `hooks` with the container process's environment given to every `startContainer` hook
+/// that has no `env` of its own (contract §9.3: those run as part of the container process).
+pub fn with_default_env(
+    mut hooks: oci_spec::runtime::Hooks,
+    process_env: Option<&[String]>,
+) -> oci_spec::runtime::Hooks {
+    if let Some(list) = hooks.start_container().clone() {
+        let list = list
+            .into_iter()
+            .map(|mut h| {
+                if h.env().is_none() {
+                    h.set_env(Some(process_env.unwrap_or(&[]).to_vec()));
+                }
+                h
+            })
+            .collect();
+        hooks.set_start_container(Some(list));
+    }
+    hooks
+}
+
+/// The pid of `pid` as seen in its own pid namespace (the last `NSpid` entry), for the state
+/// given to hooks that run inside the container.
+pub fn pid_inside(pid: Pid) -> i32 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("NSpid:"))
+                .and_then(|v| v.split_whitespace().last())
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(pid.as_raw())
+}
+
 /// Runs every `poststop` hook, continuing past failures (the spec says a poststop failure
 /// is only logged), and returns the failures for the caller to log as warnings.
 pub fn run_poststop(hooks: &[Hook], state_json: &[u8]) -> Vec<Error> {
@@ -154,9 +305,16 @@ struct Captured {
 
 /// Runs one hook; the error is the message after `error running <kind> hook #<i>: `.
 fn run_hook(hook: &Hook, state_json: &[u8]) -> Result<Captured, String> {
+    run_hook_with(hook, state_json, |_| {})
+}
+
+/// [`run_hook`], with `prepare` adjusting the command before it is spawned.
+fn run_hook_with(hook: &Hook, state_json: &[u8], prepare: impl FnOnce(&mut Command)) -> Result<Captured, String> {
     let path = hook.path();
     let stdin = state_stdin(state_json).map_err(|e| format!("hook stdin: {}", io_text(&e)))?;
-    let mut child = command(hook)
+    let mut cmd = command(hook);
+    prepare(&mut cmd);
+    let mut child = cmd
         .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -26,6 +26,8 @@ pub(crate) struct ChildFds<'a> {
     pub fifo: BorrowedFd<'a>,
     /// The caller's console socket, connected, when the process has a terminal.
     pub console: Option<BorrowedFd<'a>>,
+    /// Descriptors to make the process's stdin, stdout and stderr.
+    pub stdio: Option<[BorrowedFd<'a>; 3]>,
 }
 
 pub(crate) fn send(sock: BorrowedFd<'_>, msg: ChildMsg) {
@@ -93,8 +95,8 @@ fn join_namespaces(plan: &LaunchPlan, only: Option<CloneFlags>) -> Result<(), Ch
 fn become_ns_root() -> Result<(), ChildError> {
     let root_g = Gid::from_raw(0);
     let root_u = Uid::from_raw(0);
-    nix::unistd::setresgid(root_g, root_g, root_g).map_err(|e| child_err!(Stage::SetIds, e, "setresgid(0)"))?;
-    nix::unistd::setresuid(root_u, root_u, root_u).map_err(|e| child_err!(Stage::SetIds, e, "setresuid(0)"))
+    sys::setresgid(root_g).map_err(|e| child_err!(Stage::SetIds, e, "setresgid(0)"))?;
+    sys::setresuid(root_u).map_err(|e| child_err!(Stage::SetIds, e, "setresuid(0)"))
 }
 
 /// Two-stage spawn, first stage: join namespaces (the user namespace first), create the user
@@ -117,6 +119,10 @@ fn intermediate(plan: &LaunchPlan, fds: ChildFds<'_>) -> Result<i32, ChildError>
         wait_go(fds.sock)?;
         become_ns_root()?;
     }
+    // The id maps are written (a rootless parent can only write them while we are
+    // dumpable): from now on no process in the container may open our /proc entries, and
+    // the init cloned below inherits that (CVE-2019-5736 class).
+    sys::set_not_dumpable().map_err(|e| child_err!(Stage::Sync, e, "PR_SET_DUMPABLE"))?;
     let flags = (plan.clone_flags - CloneFlags::CLONE_NEWUSER).bits() as u64 | libc::CLONE_PARENT as u64;
     // With CLONE_PARENT the kernel wants exit_signal 0: the init inherits ours (SIGCHLD).
     let spawned = sys::spawn(flags, 0, || match init(plan, fds, true) {
@@ -132,6 +138,11 @@ fn intermediate(plan: &LaunchPlan, fds: ChildFds<'_>) -> Result<i32, ChildError>
 /// process's credentials, report ready, wait for `start`, exec.
 fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible, ChildError> {
     wait_go(fds.sock)?;
+    // Not before: the parent has just written our id maps, which a rootless parent can only
+    // do while we are dumpable. Until now we were alone in new namespaces; from here on no
+    // process in the container may open our /proc entries, /proc/<pid>/exe (the runtime
+    // binary) above all (CVE-2019-5736 class).
+    sys::set_not_dumpable().map_err(|e| child_err!(Stage::Sync, e, "PR_SET_DUMPABLE"))?;
     if !joined {
         join_namespaces(plan, None)?;
         if plan.new_user {
@@ -140,7 +151,10 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
     }
     if !plan.late_unshare.is_empty() {
         nix::sched::unshare(plan.late_unshare)
-            .map_err(|e| child_err!(Stage::UnshareNamespace, e, "cgroup namespace"))?;
+            .map_err(|e| child_err!(Stage::UnshareNamespace, e, "cgroup or time namespace"))?;
+    }
+    if let Some(offsets) = &plan.time_offsets {
+        enter_time_namespace(offsets)?;
     }
     if let Some(h) = &plan.hostname {
         nix::unistd::sethostname(std::ffi::OsStr::from_bytes_nb(h))
@@ -171,8 +185,14 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
     } else {
         return Err(child_err!(Stage::Mount, Errno::EINVAL, "a mount namespace is required"));
     }
+    if let Some(persona) = plan.personality {
+        sys::set_personality(persona).map_err(|e| child_err!(Stage::Process, e, "personality({persona:#x})"))?;
+    }
+    if let Some(m) = &plan.mem_policy {
+        sys::set_mempolicy(m).map_err(|e| child_err!(Stage::Process, e, "set_mempolicy(mode {:#x})", m.mode))?;
+    }
     let p = &plan.process;
-    let exe = prepare_process(p)?;
+    let exe = prepare_process(p, fds.sock, fds.stdio)?;
 
     send(fds.sock, ChildMsg::Ready);
     sys::install_exit_handlers();
@@ -185,6 +205,28 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
         }
     }
     exec_prepared(p, exe)
+}
+
+/// Set the offsets of the time namespace just unshared (it is only ours "for children"
+/// so far, so its offsets can still change), then enter it ourselves.
+fn enter_time_namespace(offsets: &[u8]) -> Result<(), ChildError> {
+    use nix::fcntl::{open, OFlag};
+    use nix::sys::stat::Mode;
+    let f = open(
+        c"/proc/self/timens_offsets",
+        OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| child_err!(Stage::UnshareNamespace, e, "opening /proc/self/timens_offsets"))?;
+    nix::unistd::write(&f, offsets).map_err(|e| child_err!(Stage::UnshareNamespace, e, "writing time offsets"))?;
+    let ns = open(
+        c"/proc/self/ns/time_for_children",
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| child_err!(Stage::UnshareNamespace, e, "opening the new time namespace"))?;
+    nix::sched::setns(&ns, CloneFlags::from_bits_retain(libc::CLONE_NEWTIME))
+        .map_err(|e| child_err!(Stage::JoinNamespace, e, "entering the new time namespace"))
 }
 
 trait OsStrNb {
@@ -206,12 +248,22 @@ fn setrlimit(res: libc::__rlimit_resource_t, soft: u64, hard: u64) -> Result<(),
 
 /// Credentials plus the seccomp filter. Without no_new_privs, loading a filter needs
 /// CAP_SYS_ADMIN, so it goes in before the capabilities are dropped; with it, after
-/// everything else (as late as possible, as runc does).
-fn set_credentials_and_seccomp(p: &ProcessPlan) -> Result<(), ChildError> {
+/// everything else (as late as possible, as runc does). A filter with SCMP_ACT_NOTIFY rules
+/// yields its listener, which is handed to the runtime (for `listenerPath`) right away.
+fn set_credentials_and_seccomp(p: &ProcessPlan, sock: BorrowedFd<'_>) -> Result<(), ChildError> {
     let load = |p: &ProcessPlan| -> Result<(), ChildError> {
-        if let Some(sc) = &p.seccomp {
-            sc.load()
-                .map_err(|e| child_err!(Stage::Seccomp, e, "loading the seccomp filter"))?;
+        let Some(sc) = &p.seccomp else { return Ok(()) };
+        let listener = sc
+            .load()
+            .map_err(|e| child_err!(Stage::Seccomp, e, "loading the seccomp filter"))?;
+        if let Some(fd) = listener {
+            let mut buf = [0u8; MAX_MSG];
+            let n = ChildMsg::SeccompListener.encode(&mut buf);
+            sys::send_fd(sock, fd.as_fd(), &buf[..n])
+                .map_err(|e| child_err!(Stage::Seccomp, e, "sending the seccomp listener to the runtime"))?;
+            wait_go(sock)?;
+            // Our copy goes now: only the listener at `listenerPath` holds it.
+            drop(fd);
         }
         Ok(())
     };
@@ -241,7 +293,7 @@ fn set_credentials(p: &ProcessPlan) -> Result<(), ChildError> {
         }
     }
     nix::sys::prctl::set_keepcaps(true).map_err(|e| child_err!(Stage::User, e, "PR_SET_KEEPCAPS"))?;
-    match nix::unistd::setgroups(&p.additional_gids) {
+    match sys::setgroups(&p.additional_gids) {
         Ok(()) => {}
         // setgroups is denied in a user namespace whose gid map was written without it.
         Err(Errno::EPERM) if p.additional_gids.is_empty() => {}
@@ -249,9 +301,9 @@ fn set_credentials(p: &ProcessPlan) -> Result<(), ChildError> {
     }
     fix_stdio_owner(p.uid);
     let g = Gid::from_raw(p.gid);
-    nix::unistd::setresgid(g, g, g).map_err(|e| child_err!(Stage::User, e, "setresgid({})", p.gid))?;
+    sys::setresgid(g).map_err(|e| child_err!(Stage::User, e, "setresgid({})", p.gid))?;
     let u = Uid::from_raw(p.uid);
-    nix::unistd::setresuid(u, u, u).map_err(|e| child_err!(Stage::User, e, "setresuid({})", p.uid))?;
+    sys::setresuid(u).map_err(|e| child_err!(Stage::User, e, "setresuid({})", p.uid))?;
     sys::capset(p.caps).map_err(|e| child_err!(Stage::Capabilities, e, "capset"))?;
     sys::ambient_clear().map_err(|e| child_err!(Stage::Capabilities, e, "clearing ambient set"))?;
     for cap in 0..=p.cap_last.min(63) {
@@ -321,8 +373,16 @@ fn find_executable(p: &ProcessPlan) -> Result<&std::ffi::CStr, ChildError> {
 
 /// Entry point of the `exec` intermediate: join the container's namespaces (user first,
 /// pid and time last: they apply to children), then clone the process with CLONE_PARENT.
-pub(crate) fn exec_child(plan: &crate::exec::ExecPlan, sock: BorrowedFd<'_>, console: Option<BorrowedFd<'_>>) -> i32 {
+pub(crate) fn exec_child(
+    plan: &crate::exec::ExecPlan,
+    sock: BorrowedFd<'_>,
+    console: Option<BorrowedFd<'_>>,
+    stdio: Option<[BorrowedFd<'_>; 3]>,
+) -> i32 {
     let r = (|| -> Result<i32, ChildError> {
+        // Before joining anything: the container must not reach the runtime binary through
+        // this process or the one it clones (CVE-2019-5736 class).
+        sys::set_not_dumpable().map_err(|e| child_err!(Stage::Sync, e, "PR_SET_DUMPABLE"))?;
         for j in plan.join.iter().filter(|j| j.flag == CloneFlags::CLONE_NEWUSER) {
             nix::sched::setns(&j.fd, j.flag).map_err(|e| child_err!(Stage::JoinNamespace, e, "{}", j.path))?;
             become_ns_root()?;
@@ -331,7 +391,7 @@ pub(crate) fn exec_child(plan: &crate::exec::ExecPlan, sock: BorrowedFd<'_>, con
             nix::sched::setns(&j.fd, j.flag).map_err(|e| child_err!(Stage::JoinNamespace, e, "{}", j.path))?;
         }
         let spawned = sys::spawn(libc::CLONE_PARENT as u64, 0, || {
-            match exec_process(plan, sock, console) {
+            match exec_process(plan, sock, console, stdio) {
                 Ok(never) => match never {},
                 Err(e) => report(sock, e),
             }
@@ -353,6 +413,7 @@ fn exec_process(
     plan: &crate::exec::ExecPlan,
     sock: BorrowedFd<'_>,
     console: Option<BorrowedFd<'_>>,
+    stdio: Option<[BorrowedFd<'_>; 3]>,
 ) -> Result<Infallible, ChildError> {
     let p = &plan.process;
     wait_go(sock)?;
@@ -361,20 +422,39 @@ fn exec_process(
         let slave = crate::rootfs::exec_console(size, console)?;
         crate::rootfs::use_console(&slave, p.uid, p.gid)?;
     }
-    let exe = prepare_process(p)?;
+    let exe = prepare_process(p, sock, stdio)?;
     send(sock, ChildMsg::Ready);
     exec_prepared(p, exe)
 }
 
-/// The steps shared by the init and exec'd processes before exec: rlimits, cwd (tried as
-/// root first: the runtime may reach what the user cannot, then again as the user),
-/// credentials and seccomp, the executable's lookup, the umask.
-fn prepare_process(p: &ProcessPlan) -> Result<&std::ffi::CStr, ChildError> {
+/// The steps shared by the init and exec'd processes before exec: the caller's stdio
+/// descriptors (before the credentials change, so that their owner is fixed up as for
+/// inherited stdio), rlimits, cwd (tried as root first: the runtime may reach what the user
+/// cannot, then again as the user), credentials and seccomp, the executable's lookup, the umask.
+fn prepare_process<'p>(
+    p: &'p ProcessPlan,
+    sock: BorrowedFd<'_>,
+    stdio: Option<[BorrowedFd<'_>; 3]>,
+) -> Result<&'p std::ffi::CStr, ChildError> {
+    if let Some(fds) = stdio {
+        // The parent dup'd these with F_DUPFD_CLOEXEC, so they are >= 3 and dup2 cannot
+        // overwrite one with another.
+        for (target, fd) in (0..).zip(fds) {
+            sys::dup_to_stdio(fd, target).map_err(|e| child_err!(Stage::Exec, e, "dup2 onto fd {target}"))?;
+        }
+    }
     for &(res, soft, hard) in &p.rlimits {
         setrlimit(res, soft, hard).map_err(|e| child_err!(Stage::Rlimit, e, "resource {res}"))?;
     }
+    if let Some(v) = p.io_priority {
+        sys::ioprio_set(v).map_err(|e| child_err!(Stage::Process, e, "ioprio_set({v:#x})"))?;
+    }
+    if let Some(a) = &p.scheduler {
+        sys::sched_setattr(a).map_err(|e| child_err!(Stage::Process, e, "sched_setattr(policy {})", a.policy))?;
+    }
     let cwd_done = nix::unistd::chdir(p.cwd.as_c_str()).is_ok();
-    set_credentials_and_seccomp(p)?;
+    apply_lsm(&p.lsm)?;
+    set_credentials_and_seccomp(p, sock)?;
     if !cwd_done {
         nix::unistd::chdir(p.cwd.as_c_str())
             .map_err(|e| child_err!(Stage::Cwd, e, "chdir to cwd ({:?}) failed", p.cwd))?;
@@ -382,6 +462,31 @@ fn prepare_process(p: &ProcessPlan) -> Result<&std::ffi::CStr, ChildError> {
     let exe = find_executable(p)?;
     sys::set_umask(p.umask.unwrap_or(0o022));
     Ok(exe)
+}
+
+/// The AppArmor profile and SELinux label for the coming exec, written (as root, before the
+/// capabilities go) to this thread's attr files in the container's own procfs.
+fn apply_lsm(l: &crate::lsm::LsmPlan) -> Result<(), ChildError> {
+    if let Some(v) = &l.apparmor {
+        // Kernels since 5.8 have the per-LSM directory; older ones only attr/exec.
+        match crate::lsm::write_exec_attr(c"apparmor/exec", v) {
+            Err(Errno::ENOENT) => crate::lsm::write_exec_attr(c"exec", v),
+            r => r,
+        }
+        .map_err(|e| {
+            child_err!(
+                Stage::Lsm,
+                e,
+                "applying AppArmor profile ({})",
+                v.to_str().unwrap_or("?")
+            )
+        })?;
+    }
+    if let Some(v) = &l.selinux {
+        crate::lsm::write_exec_attr(c"exec", v)
+            .map_err(|e| child_err!(Stage::Lsm, e, "setting SELinux label {}", v.to_str().unwrap_or("?")))?;
+    }
+    Ok(())
 }
 
 /// Hand over to the program: default signal state, only stdio and the preserved fds left

@@ -26,10 +26,15 @@ pub mod cgroups;
 pub mod container;
 pub mod error;
 pub mod exec;
+pub mod features;
 pub mod hooks;
 pub mod idmap;
+pub mod idmount;
 mod init;
+pub mod lsm;
+pub mod netdev;
 pub mod plan;
+pub mod procattr;
 pub mod protocol;
 mod rootfs;
 pub mod seccomp;
@@ -38,6 +43,7 @@ pub mod spec;
 pub mod state;
 pub mod sys;
 pub mod testpoint;
+mod ttyproxy;
 
 pub use container::{CreateOptions, Created, Runtime};
 pub use error::{Error, ErrorKind};
@@ -52,4 +58,20 @@ pub const OCI_VERSION: &str = "1.2.0";
 /// Whether the calling process runs as real root (uid 0), for the CLI's default state root.
 pub fn sys_is_root() -> bool {
     nix::unistd::getuid().is_root()
+}
+
+/// Where the library's debug-level messages go (for example a seccomp rule skipped because
+/// libseccomp does not know the syscall's name). Nothing is printed unless a sink is set:
+/// the CLI sets one that writes `level=debug` log entries under `--debug`.
+static DEBUG_SINK: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
+
+/// Send the library's debug messages to `sink` (the first call wins).
+pub fn set_debug_sink(sink: fn(&str)) {
+    let _ = DEBUG_SINK.set(sink);
+}
+
+pub(crate) fn debug_log(msg: &str) {
+    if let Some(sink) = DEBUG_SINK.get() {
+        sink(msg);
+    }
 }

@@ -97,6 +97,9 @@ pub enum MountKind {
     /// Remount an earlier step's mount with `flags` (the read-only tmpfs under a v1
     /// `cgroup` mount, once the hierarchies are bound into it).
     Remount,
+    /// An id-mapped bind mount, prepared before the clone as a detached mount
+    /// ([`crate::idmount`]) and attached with move_mount.
+    Detached { source: CString, tree: OwnedFd },
 }
 
 /// One mount, in order.
@@ -188,7 +191,7 @@ pub struct ProcessPlan {
     pub arg0: String,
     pub uid: u32,
     pub gid: u32,
-    pub additional_gids: Vec<nix::unistd::Gid>,
+    pub additional_gids: Vec<libc::gid_t>,
     pub umask: Option<u32>,
     pub caps: CapSets,
     pub bounding: u64,
@@ -201,6 +204,15 @@ pub struct ProcessPlan {
     pub preserve_fds: u32,
     /// The compiled seccomp filter, loaded right before exec.
     pub seccomp: Option<crate::seccomp::SeccompProgram>,
+    /// Where the runtime sends the filter's notification fd (`listenerPath`), when the
+    /// filter has SCMP_ACT_NOTIFY rules.
+    pub seccomp_listener: Option<crate::seccomp::Listener>,
+    /// AppArmor profile and SELinux label applied at exec.
+    pub lsm: crate::lsm::LsmPlan,
+    /// `process.ioPriority` as an ioprio value.
+    pub io_priority: Option<u32>,
+    /// `process.scheduler`.
+    pub scheduler: Option<crate::procattr::SchedAttr>,
 }
 
 /// Every decision for one container init.
@@ -219,15 +231,25 @@ pub struct LaunchPlan {
     pub domainname: Option<Vec<u8>>,
     pub rootfs: RootfsPlan,
     pub process: ProcessPlan,
-    /// (path relative to /proc/sys, value)
+    /// (path relative to /proc, `sys/...`, value)
     pub sysctls: Vec<(CString, Vec<u8>)>,
     pub oom_score_adj: Option<i32>,
     pub new_keyring: bool,
     pub private_pid_ns: bool,
-    /// Whether the init stops before changing root so that prestart/createRuntime hooks run.
+    /// Whether the init stops before changing root so that prestart, createRuntime and
+    /// createContainer hooks run.
     pub hook_sync: bool,
     /// With `process.terminal`: where the pty comes from and what it becomes.
     pub console: Option<ConsolePlan>,
+    /// `linux.personality` as a persona value.
+    pub personality: Option<u64>,
+    /// `linux.memoryPolicy`.
+    pub mem_policy: Option<crate::procattr::MemPolicy>,
+    /// `linux.timeOffsets` as written to `/proc/self/timens_offsets`.
+    pub time_offsets: Option<Vec<u8>>,
+    /// `linux.netDevices`, moved by the runtime into the init's network namespace at the
+    /// sync point, before the prestart hooks.
+    pub net_devices: Vec<crate::netdev::NetDevice>,
 }
 
 /// The container's terminal: a pty from the container's own devpts, the slave bound over
@@ -246,8 +268,28 @@ pub struct PlanOptions {
     pub no_pivot: bool,
     pub no_new_keyring: bool,
     pub preserve_fds: u32,
+    /// Socket-activation fds (`LISTEN_FDS` of the caller): passed before the preserved ones,
+    /// with `LISTEN_FDS` and `LISTEN_PID=1` added to the environment (runc's behaviour).
+    pub listen_fds: u32,
     /// v1 hierarchies and the container's directory in each, for `cgroup` mounts.
     pub cgroups: Vec<(Hierarchy, PathBuf)>,
+}
+
+/// The propagation mount options [`propagation_flag`] knows.
+pub const PROPAGATION_NAMES: [&str; 8] = [
+    "shared",
+    "rshared",
+    "slave",
+    "rslave",
+    "private",
+    "rprivate",
+    "unbindable",
+    "runbindable",
+];
+
+/// The names of the mount options that set or clear mount flags.
+pub fn flag_option_names() -> impl Iterator<Item = &'static str> {
+    FLAG_OPTIONS.iter().map(|(n, _, _)| *n)
 }
 
 /// The propagation flag for a `rootfsPropagation` or mount option value.
@@ -274,6 +316,9 @@ pub struct MountOptions {
     pub data: Vec<String>,
     pub bind: bool,
     pub rbind: bool,
+    /// `idmap` / `ridmap` (recursive): an id-mapped mount.
+    pub idmap: bool,
+    pub ridmap: bool,
 }
 
 /// Mount options that are flags, as mount(8) knows them: (name, flags it sets, flags it
@@ -322,11 +367,15 @@ pub fn parse_mount_options(opts: &[String]) -> MountOptions {
         data: vec![],
         bind: false,
         rbind: false,
+        idmap: false,
+        ridmap: false,
     };
     for o in opts {
         match o.as_str() {
             "bind" => m.bind = true,
             "rbind" => m.rbind = true,
+            "idmap" => m.idmap = true,
+            "ridmap" => m.ridmap = true,
             "defaults" => {}
             other => {
                 if let Some(&(_, set, clear)) = FLAG_OPTIONS.iter().find(|(n, _, _)| *n == other) {
@@ -367,7 +416,10 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
                 if ns.typ() == LinuxNamespaceType::User {
                     new_user = true;
                 }
-                if ns.typ() == LinuxNamespaceType::Cgroup {
+                let offsets = linux.time_offsets().as_ref().is_some_and(|o| !o.is_empty());
+                // A time namespace with offsets is unshared by the init, which sets the
+                // offsets before entering it (clone would enter it at once).
+                if ns.typ() == LinuxNamespaceType::Cgroup || (ns.typ() == LinuxNamespaceType::Time && offsets) {
                     late_unshare |= flag;
                 } else {
                     clone_flags |= flag;
@@ -438,8 +490,23 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
     let in_user_ns = checked.has_namespace(LinuxNamespaceType::User);
     let rootfs = rootfs_plan(checked, opts, in_user_ns, process.cwd())?;
     let process = spec.process().as_ref().expect("validated");
-    let mut process_plan = process_plan(process, checked.rootfs(), checked.config_path(), opts.preserve_fds)?;
-    process_plan.seccomp = compile_seccomp(linux.seccomp().as_ref(), checked.config_path())?;
+    let activated;
+    let process = if opts.listen_fds > 0 {
+        let mut p = process.clone();
+        let mut env = p.env().clone().unwrap_or_default();
+        env.retain(|e| !e.starts_with("LISTEN_FDS=") && !e.starts_with("LISTEN_PID="));
+        env.push(format!("LISTEN_FDS={}", opts.listen_fds));
+        env.push("LISTEN_PID=1".into());
+        p.set_env(Some(env));
+        activated = p;
+        &activated
+    } else {
+        process
+    };
+    let fds = opts.preserve_fds.saturating_add(opts.listen_fds);
+    let mut process_plan = process_plan(process, checked.rootfs(), checked.config_path(), fds)?;
+    (process_plan.seccomp, process_plan.seccomp_listener) =
+        compile_seccomp(linux.seccomp().as_ref(), checked.config_path())?;
 
     let mut sysctls = Vec::new();
     if let Some(s) = linux.sysctl() {
@@ -447,7 +514,7 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
         keys.sort();
         for k in keys {
             sysctls.push((
-                cstr(&format!("/proc/sys/{}", k.replace('.', "/")), "sysctl key")?,
+                cstr(&format!("sys/{}", k.replace('.', "/")), "sysctl key")?,
                 s[k].as_bytes().to_vec(),
             ));
         }
@@ -497,7 +564,46 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
         hook_sync: spec.hooks().as_ref().is_some_and(|h| {
             h.prestart().as_ref().is_some_and(|v| !v.is_empty())
                 || h.create_runtime().as_ref().is_some_and(|v| !v.is_empty())
+                || h.create_container().as_ref().is_some_and(|v| !v.is_empty())
+        }) || linux.net_devices().as_ref().is_some_and(|d| !d.is_empty()),
+        time_offsets: linux.time_offsets().as_ref().filter(|o| !o.is_empty()).map(|o| {
+            let mut text = String::new();
+            for clock in ["monotonic", "boottime"] {
+                if let Some(v) = o.get(clock) {
+                    text.push_str(&format!(
+                        "{clock} {} {}\n",
+                        v.secs().unwrap_or(0),
+                        v.nanosecs().unwrap_or(0)
+                    ));
+                }
+            }
+            text.into_bytes()
         }),
+        net_devices: {
+            let mut v: Vec<_> = linux
+                .net_devices()
+                .iter()
+                .flatten()
+                .map(|(host, d)| crate::netdev::NetDevice {
+                    host: host.clone(),
+                    name: d.name().clone().unwrap_or_else(|| host.clone()),
+                })
+                .collect();
+            v.sort_by(|a, b| a.host.cmp(&b.host));
+            v
+        },
+        personality: linux
+            .personality()
+            .as_ref()
+            .map(crate::procattr::personality)
+            .transpose()
+            .map_err(|m| Error::config(cfg, "linux.personality", m))?,
+        mem_policy: linux
+            .memory_policy()
+            .as_ref()
+            .map(crate::procattr::mem_policy)
+            .transpose()
+            .map_err(|m| Error::config(cfg, "linux.memoryPolicy", m))?,
     })
 }
 
@@ -663,6 +769,54 @@ fn rootfs_plan(checked: &CheckedSpec, opts: &PlanOptions, new_user: bool, cwd: &
     })
 }
 
+/// The (uid_map, gid_map) of an id-mapped bind mount: the mount's own mappings, or with
+/// only `idmap`/`ridmap`, the container's user namespace mappings (as runc).
+fn id_mappings_of(m: &Mount, i: usize, checked: &CheckedSpec, o: &MountOptions) -> Result<Option<(String, String)>> {
+    let render = |v: &[oci_spec::runtime::LinuxIdMapping], field: &str| -> Result<String> {
+        IdMappings::new(
+            v.iter()
+                .map(|e| IdMap {
+                    container: e.container_id(),
+                    host: e.host_id(),
+                    count: e.size(),
+                })
+                .collect(),
+        )
+        .map(|m| m.to_proc_format())
+        .map_err(|e| {
+            Error::config(
+                checked.config_path(),
+                format!("mounts[{i}].{field}{e}"),
+                "invalid mapping",
+            )
+        })
+    };
+    let linux = checked.spec().linux().as_ref();
+    let (u, g) = match (m.uid_mappings(), m.gid_mappings()) {
+        (Some(u), Some(g)) => (u.clone(), g.clone()),
+        (None, None) if o.idmap || o.ridmap => (
+            linux.and_then(|l| l.uid_mappings().clone()).unwrap_or_default(),
+            linux.and_then(|l| l.gid_mappings().clone()).unwrap_or_default(),
+        ),
+        (None, None) => return Ok(None),
+        _ => {
+            return Err(Error::config(
+                checked.config_path(),
+                format!("mounts[{i}]"),
+                "uidMappings and gidMappings must be given together",
+            ))
+        }
+    };
+    if u.is_empty() || g.is_empty() {
+        return Err(Error::config(
+            checked.config_path(),
+            format!("mounts[{i}].options"),
+            "idmap needs mappings: in the mount or from the container's user namespace",
+        ));
+    }
+    Ok(Some((render(&u, "uidMappings")?, render(&g, "gidMappings")?)))
+}
+
 fn mount_steps(m: &Mount, i: usize, checked: &CheckedSpec, opts: &PlanOptions, out: &mut Vec<MountStep>) -> Result<()> {
     let cfg = checked.config_path();
     let o = parse_mount_options(m.options().as_deref().unwrap_or(&[]));
@@ -675,10 +829,19 @@ fn mount_steps(m: &Mount, i: usize, checked: &CheckedSpec, opts: &PlanOptions, o
             "cannot mount over the container's root",
         ));
     }
-    let data = if o.data.is_empty() {
+    let mut data_opts = o.data.clone();
+    // linux.mountLabel goes on the filesystems runc labels (not proc, sysfs, mqueue, cgroup
+    // or binds, which are handled before this is used).
+    if !matches!(typ, "proc" | "sysfs" | "mqueue" | "cgroup" | "cgroup2") {
+        let label = checked.spec().linux().as_ref().and_then(|l| l.mount_label().clone());
+        if let Some(ctx) = crate::lsm::mount_label_option(label.as_deref(), cfg)? {
+            data_opts.push(ctx);
+        }
+    }
+    let data = if data_opts.is_empty() {
         None
     } else {
-        Some(cstr(&o.data.join(","), "mount options")?)
+        Some(cstr(&data_opts.join(","), "mount options")?)
     };
     let is_bind = o.bind || o.rbind || typ == "bind";
     if is_bind {
@@ -704,13 +867,21 @@ fn mount_steps(m: &Mount, i: usize, checked: &CheckedSpec, opts: &PlanOptions, o
             )
         })?;
         let extra = o.flags & !MsFlags::MS_REMOUNT;
+        let source = cstring(src.as_os_str().as_bytes().to_vec(), &src)?;
+        let kind = match id_mappings_of(m, i, checked, &o)? {
+            Some((uid_map, gid_map)) => MountKind::Detached {
+                tree: crate::idmount::detached(&source, o.rbind || o.ridmap, &uid_map, &gid_map)?,
+                source,
+            },
+            None => MountKind::Bind {
+                source,
+                recursive: o.rbind,
+            },
+        };
         out.push(MountStep {
             dest,
             dest_resolved: None,
-            kind: MountKind::Bind {
-                source: cstring(src.as_os_str().as_bytes().to_vec(), &src)?,
-                recursive: o.rbind,
-            },
+            kind,
             flags: MsFlags::MS_BIND | if o.rbind { MsFlags::MS_REC } else { MsFlags::empty() },
             data: None,
             propagation: o.propagation,
@@ -895,25 +1066,43 @@ pub fn resolve_in_root(rootfs: &Path, p: &Path) -> PathBuf {
     out
 }
 
-/// Compile `linux.seccomp` (before the fork: the child only loads the BPF).
+/// Compile `linux.seccomp` (before the fork: the child only loads the BPF), with the
+/// listener that gets the notification fd when the filter has SCMP_ACT_NOTIFY rules.
+#[allow(clippy::type_complexity)]
 pub fn compile_seccomp(
     sc: Option<&oci_spec::runtime::LinuxSeccomp>,
     cfg: &Path,
-) -> Result<Option<crate::seccomp::SeccompProgram>> {
-    let Some(sc) = sc else { return Ok(None) };
-    if sc.listener_path().is_some() {
-        return Err(Error::NotSupported(
-            "linux.seccomp.listenerPath (seccomp notify listeners are not implemented yet)".into(),
-        ));
-    }
+) -> Result<(Option<crate::seccomp::SeccompProgram>, Option<crate::seccomp::Listener>)> {
+    let Some(sc) = sc else { return Ok((None, None)) };
     let prog =
         crate::seccomp::SeccompProgram::compile(sc).map_err(|e| Error::config(cfg, "linux.seccomp", e.to_string()))?;
-    if prog.notify() {
-        return Err(Error::NotSupported(
-            "linux.seccomp: SCMP_ACT_NOTIFY without a listenerPath".into(),
+    for name in prog.unknown_syscalls() {
+        crate::debug_log(&format!(
+            "seccomp: syscall {name:?} is unknown to libseccomp: rule skipped"
         ));
     }
-    Ok(Some(prog))
+    let listener = match (prog.notify(), sc.listener_path()) {
+        (false, _) => None,
+        (true, None) => {
+            return Err(Error::config(
+                cfg,
+                "linux.seccomp.listenerPath",
+                "is required when a rule uses SCMP_ACT_NOTIFY",
+            ))
+        }
+        (true, Some(p)) if !p.is_absolute() => {
+            return Err(Error::config(
+                cfg,
+                "linux.seccomp.listenerPath",
+                "must be an absolute path",
+            ))
+        }
+        (true, Some(p)) => Some(crate::seccomp::Listener {
+            path: p.clone(),
+            metadata: sc.listener_metadata().clone().unwrap_or_default(),
+        }),
+    };
+    Ok((Some(prog), listener))
 }
 
 /// The process part of a plan, for the init or for `exec`. `rootfs` is where the image's
@@ -987,14 +1176,7 @@ pub fn process_plan(p: &Process, rootfs: &Path, cfg: &Path, preserve_fds: u32) -
         arg0,
         uid,
         gid,
-        additional_gids: p
-            .user()
-            .additional_gids()
-            .as_deref()
-            .unwrap_or(&[])
-            .iter()
-            .map(|g| nix::unistd::Gid::from_raw(*g))
-            .collect(),
+        additional_gids: p.user().additional_gids().as_deref().unwrap_or(&[]).to_vec(),
         umask: p.user().umask(),
         caps: caps_sets,
         bounding,
@@ -1006,6 +1188,20 @@ pub fn process_plan(p: &Process, rootfs: &Path, cfg: &Path, preserve_fds: u32) -
         terminal: p.terminal().unwrap_or(false),
         preserve_fds,
         seccomp: None,
+        seccomp_listener: None,
+        lsm: crate::lsm::LsmPlan::new(p.apparmor_profile().as_deref(), p.selinux_label().as_deref(), cfg)?,
+        io_priority: p
+            .io_priority()
+            .as_ref()
+            .map(crate::procattr::io_priority)
+            .transpose()
+            .map_err(|m| Error::config(cfg, "process.ioPriority", m))?,
+        scheduler: p
+            .scheduler()
+            .as_ref()
+            .map(crate::procattr::sched_attr)
+            .transpose()
+            .map_err(|m| Error::config(cfg, "process.scheduler", m))?,
     })
 }
 

@@ -38,10 +38,12 @@ pub enum Stage {
     Console,
     Keyring,
     Seccomp,
+    Lsm,
+    Process,
 }
 
 impl Stage {
-    const ALL: [Stage; 21] = [
+    const ALL: [Stage; 23] = [
         Stage::Sync,
         Stage::JoinNamespace,
         Stage::UnshareNamespace,
@@ -63,6 +65,8 @@ impl Stage {
         Stage::Console,
         Stage::Keyring,
         Stage::Seccomp,
+        Stage::Lsm,
+        Stage::Process,
     ];
 
     fn from_u8(v: u8) -> Option<Stage> {
@@ -93,6 +97,8 @@ impl Stage {
             Stage::Console => "setting up console",
             Stage::Keyring => "creating session keyring",
             Stage::Seccomp => "setting up seccomp",
+            Stage::Lsm => "applying security labels",
+            Stage::Process => "setting process attributes",
         }
     }
 }
@@ -168,6 +174,10 @@ pub enum ChildMsg {
     /// The mounts are ready and the root has not changed yet: the moment for the
     /// prestart and createRuntime hooks. The init waits for `Go`.
     HookPoint,
+    /// The process loaded a seccomp filter with SCMP_ACT_NOTIFY rules; the listener fd rides
+    /// along with SCM_RIGHTS. The process waits for `Go` (the runtime has passed the fd on to
+    /// `listenerPath`) before it goes on.
+    SeccompListener,
     /// Setup failed.
     Error { stage: Stage, errno: i32, detail: Detail },
 }
@@ -197,6 +207,7 @@ const TAG_USERNS: u8 = 2;
 const TAG_PID: u8 = 3;
 const TAG_ERROR: u8 = 4;
 const TAG_HOOKS: u8 = 5;
+const TAG_SECCOMP: u8 = 6;
 const TAG_GO: u8 = 10;
 
 impl ChildMsg {
@@ -213,6 +224,10 @@ impl ChildMsg {
             }
             ChildMsg::HookPoint => {
                 buf[0] = TAG_HOOKS;
+                1
+            }
+            ChildMsg::SeccompListener => {
+                buf[0] = TAG_SECCOMP;
                 1
             }
             ChildMsg::InitPid(pid) => {
@@ -238,6 +253,7 @@ impl ChildMsg {
             TAG_READY => Ok(ChildMsg::Ready),
             TAG_USERNS => Ok(ChildMsg::UserNsCreated),
             TAG_HOOKS => Ok(ChildMsg::HookPoint),
+            TAG_SECCOMP => Ok(ChildMsg::SeccompListener),
             TAG_PID => {
                 let raw: [u8; 4] = b
                     .get(1..5)
@@ -297,6 +313,7 @@ mod tests {
         roundtrip(ChildMsg::Ready);
         roundtrip(ChildMsg::UserNsCreated);
         roundtrip(ChildMsg::HookPoint);
+        roundtrip(ChildMsg::SeccompListener);
         roundtrip(ChildMsg::InitPid(4242));
         let mut d = Detail::new();
         let target = "/proc";

@@ -181,12 +181,30 @@ fn do_mount(root: BorrowedFd<'_>, m: &MountStep) -> Result<(), ChildError> {
         r => r,
     }
     .map_err(|e| child_err!(Stage::Mount, e, "creating mount point {d}"))?;
-    if m.require_dir && !is_dir(fd.as_fd()) {
-        return Err(child_err!(
-            Stage::Mount,
-            Errno::ENOTDIR,
-            "mount destination {d} must be a real directory"
-        ));
+    if m.require_dir {
+        // proc, sysfs and cgroup only on an ordinary directory reached without any symlink
+        // (CVE-2019-16884 class: a /proc that is a symlink in the image could put the
+        // procfs, and with it every later /proc/self/attr write, where the image chose).
+        let how = in_root_how(OFlag::O_PATH).resolve(
+            ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS | ResolveFlag::RESOLVE_NO_SYMLINKS,
+        );
+        match nix::fcntl::openat2(root, m.dest.rel.as_c_str(), how) {
+            Ok(plain) if is_dir(plain.as_fd()) => {}
+            Ok(_) => {
+                return Err(child_err!(
+                    Stage::Mount,
+                    Errno::ENOTDIR,
+                    "mount destination {d} must be an ordinary directory"
+                ))
+            }
+            Err(e) => {
+                return Err(child_err!(
+                    Stage::Mount,
+                    e,
+                    "mount destination {d} must be an ordinary directory, not reached through a symlink"
+                ))
+            }
+        }
     }
     let target = FdPath::new(fd.as_fd());
     let r = match &m.kind {
@@ -196,6 +214,7 @@ fn do_mount(root: BorrowedFd<'_>, m: &MountStep) -> Result<(), ChildError> {
             // The fd names the mount's root directory: remount through it.
             mount_on(None, &target, None, m.flags, m.data.as_deref())
         }
+        MountKind::Detached { tree, .. } => crate::sys::move_mount_to(tree.as_fd(), fd.as_fd()),
     };
     r.map_err(|e| match &m.kind {
         MountKind::Bind { source, .. } => {
@@ -203,6 +222,14 @@ fn do_mount(root: BorrowedFd<'_>, m: &MountStep) -> Result<(), ChildError> {
         }
         MountKind::Fs { fstype, .. } => child_err!(Stage::Mount, e, "mounting {} on {d}", fstype.to_string_lossy_nb()),
         MountKind::Remount => child_err!(Stage::Mount, e, "remounting {d}"),
+        MountKind::Detached { source, .. } => {
+            child_err!(
+                Stage::Mount,
+                e,
+                "attaching the id-mapped mount of {} on {d}",
+                source.to_string_lossy_nb()
+            )
+        }
     })?;
     if m.remount_flags.is_none() && m.propagation.is_empty() {
         return Ok(());
@@ -329,18 +356,23 @@ fn readonly(root: BorrowedFd<'_>, p: &PathInRoot) -> Result<(), ChildError> {
 fn write_sysctls(sysctls: &[(std::ffi::CString, Vec<u8>)]) -> Result<(), ChildError> {
     for (path, value) in sysctls {
         let name = path.to_string_lossy_nb();
-        let fd = nix::fcntl::open(
-            path.as_c_str(),
-            OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
+        // Only a real procfs file is written, reached without crossing a mount or following
+        // a symlink (CVE-2025-52881 class).
+        let proc_dir = nix::fcntl::open(
+            c"/proc",
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
             Mode::empty(),
         )
-        .map_err(|e| child_err!(Stage::Sysctl, e, "{name}"))?;
-        // Only a real procfs file is written (CVE-2025-52881 class).
-        match nix::sys::statfs::fstatfs(&fd) {
-            Ok(s) if s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC => {}
-            _ => return Err(child_err!(Stage::Sysctl, Errno::EXDEV, "{name} is not on procfs")),
-        }
-        nix::unistd::write(&fd, value).map_err(|e| child_err!(Stage::Sysctl, e, "{name}"))?;
+        .map_err(|e| child_err!(Stage::Sysctl, e, "/proc"))?;
+        crate::lsm::ensure_procfs(proc_dir.as_fd()).map_err(|e| child_err!(Stage::Sysctl, e, "/proc is not procfs"))?;
+        let how = OpenHow::new()
+            .flags(OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW)
+            .resolve(ResolveFlag::RESOLVE_NO_XDEV | ResolveFlag::RESOLVE_NO_SYMLINKS | ResolveFlag::RESOLVE_BENEATH);
+        let fd = nix::fcntl::openat2(proc_dir.as_fd(), path.as_c_str(), how)
+            .map_err(|e| child_err!(Stage::Sysctl, e, "/proc/{name}"))?;
+        crate::lsm::ensure_procfs(fd.as_fd())
+            .map_err(|e| child_err!(Stage::Sysctl, e, "/proc/{name} is not on procfs"))?;
+        nix::unistd::write(&fd, value).map_err(|e| child_err!(Stage::Sysctl, e, "/proc/{name}"))?;
     }
     Ok(())
 }

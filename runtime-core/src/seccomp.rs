@@ -76,6 +76,58 @@ pub enum SeccompError {
     TooLong { instructions: usize },
 }
 
+/// Where the notification fd of a filter with SCMP_ACT_NOTIFY rules goes: the unix socket
+/// at `linux.seccomp.listenerPath`, with `listenerMetadata` in the state sent along.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listener {
+    pub path: std::path::PathBuf,
+    pub metadata: String,
+}
+
+/// The runtime-spec's container process state, sent with the fd to the listener.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContainerProcessState<'a> {
+    oci_version: &'a str,
+    fds: [&'a str; 1],
+    pid: i32,
+    metadata: &'a str,
+    state: serde_json::Value,
+}
+
+/// Send the notification fd of process `pid` to the seccomp agent listening at
+/// `listener.path`, as runc does: connect a stream socket, then one `sendmsg` whose payload
+/// is the container process state (runtime spec, "Container Process State") and whose
+/// SCM_RIGHTS carries the fd named `seccompFd` in `fds`. `state` is the container's state
+/// JSON.
+pub fn send_to_listener(
+    listener: &Listener,
+    pid: i32,
+    state: &[u8],
+    fd: std::os::fd::BorrowedFd<'_>,
+) -> crate::error::Result<()> {
+    use crate::error::Error;
+    let state: serde_json::Value = serde_json::from_slice(state)
+        .map_err(|e| Error::InvalidArgument(format!("container state is not JSON: {e}")))?;
+    let msg = serde_json::to_vec(&ContainerProcessState {
+        oci_version: crate::OCI_VERSION,
+        fds: ["seccompFd"],
+        pid,
+        metadata: &listener.metadata,
+        state,
+    })
+    .map_err(|e| Error::InvalidArgument(format!("container process state: {e}")))?;
+    let conn = std::os::unix::net::UnixStream::connect(&listener.path)
+        .map_err(|e| Error::io("connecting to the seccomp listener", &listener.path, e))?;
+    crate::sys::send_fd(std::os::fd::AsFd::as_fd(&conn), fd, &msg).map_err(|e| {
+        Error::io(
+            "sending the seccomp notify fd to",
+            &listener.path,
+            std::io::Error::from(e),
+        )
+    })
+}
+
 /// A seccomp filter ready to install: BPF bytes plus the seccomp(2) flags to install them
 /// with. Built in the parent; loaded in the child.
 #[derive(Clone, PartialEq, Eq)]

@@ -87,6 +87,85 @@ pub fn load(bundle: &Path) -> Result<CheckedSpec> {
     check(spec, bundle, config_path)
 }
 
+/// Check the values of a `linux.resources` object (from `config.json` or `update`) that can
+/// be judged without the host; whether the host has the controller is decided when applying.
+pub fn validate_resources(r: &oci_spec::runtime::LinuxResources, source: &str) -> Result<()> {
+    check_resources(r, "").map_err(|(f, m)| Error::InvalidArgument(format!("{source}: {f}: {m}")))
+}
+
+fn check_resources(r: &oci_spec::runtime::LinuxResources, prefix: &str) -> std::result::Result<(), (String, String)> {
+    let f = |name: &str| {
+        if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}.{name}")
+        }
+    };
+    let bad = |name: &str, msg: &str| Err((f(name), msg.to_string()));
+    for (i, d) in r.devices().as_deref().unwrap_or(&[]).iter().enumerate() {
+        if let Some(a) = d.access() {
+            if a.chars().any(|c| !"rwm".contains(c)) {
+                return bad(
+                    &format!("devices[{i}].access"),
+                    &format!("{a:?}: only r, w and m are allowed"),
+                );
+            }
+        }
+        if d.typ() == Some(oci_spec::runtime::LinuxDeviceType::P) {
+            return bad(
+                &format!("devices[{i}].type"),
+                "p (fifo) is not a device cgroup type: use a, b or c",
+            );
+        }
+    }
+    if let Some(m) = r.memory() {
+        if m.swappiness().is_some_and(|s| s > 100) {
+            return bad("memory.swappiness", "must be between 0 and 100");
+        }
+    }
+    if let Some(c) = r.cpu() {
+        for (name, v) in [("cpu.cpus", c.cpus()), ("cpu.mems", c.mems())] {
+            if let Some(v) = v {
+                if v.chars().any(|ch| !(ch.is_ascii_digit() || ch == ',' || ch == '-')) {
+                    return bad(name, &format!("{v:?} is not a list such as 0-2,5"));
+                }
+            }
+        }
+        if c.idle().is_some_and(|i| i != 0 && i != 1) {
+            return bad("cpu.idle", "must be 0 or 1");
+        }
+    }
+    if let Some(b) = r.block_io() {
+        for (name, w) in [("blockIO.weight", b.weight()), ("blockIO.leafWeight", b.leaf_weight())] {
+            if w.is_some_and(|w| w != 0 && !(10..=1000).contains(&w)) {
+                return bad(name, "must be between 10 and 1000");
+            }
+        }
+    }
+    for (i, h) in r.hugepage_limits().as_deref().unwrap_or(&[]).iter().enumerate() {
+        let ps = h.page_size();
+        let digits = ps.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let unit = &ps[digits.len()..];
+        if digits.is_empty() || digits.parse::<u64>().is_err() || !["KB", "MB", "GB", "TB"].contains(&unit) {
+            return bad(
+                &format!("hugepageLimits[{i}].pageSize"),
+                &format!("{ps:?} is not a size such as 2MB"),
+            );
+        }
+    }
+    for k in r
+        .unified()
+        .as_ref()
+        .map(|u| u.keys().collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
+        if k.is_empty() || k.contains('/') || k.starts_with('.') || !k.contains('.') {
+            return bad(&format!("unified.{k}"), "is not a cgroup v2 interface file name");
+        }
+    }
+    Ok(())
+}
+
 /// Make `p` absolute against the current directory and lexically clean, without following
 /// symlinks (runc records the bundle path as given).
 pub fn absolute(p: &Path) -> Result<PathBuf> {
@@ -167,22 +246,6 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
             }
         }
     }
-    for (field, set) in [
-        ("process.apparmorProfile", process.apparmor_profile().as_deref()),
-        ("process.selinuxLabel", process.selinux_label().as_deref()),
-    ] {
-        if set.is_some_and(|s| !s.is_empty()) {
-            return Err(Error::NotSupported(format!(
-                "{field} (this host has no LSM enabled and LSM labels are not implemented yet)"
-            )));
-        }
-    }
-    if process.io_priority().is_some() {
-        return Err(Error::NotSupported("process.ioPriority".into()));
-    }
-    if process.scheduler().is_some() {
-        return Err(Error::NotSupported("process.scheduler".into()));
-    }
     if process.exec_cpu_affinity().is_some() {
         return Err(Error::NotSupported("process.execCPUAffinity".into()));
     }
@@ -248,34 +311,58 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
         if d.as_os_str().is_empty() {
             return Err(err(&format!("mounts[{i}].destination"), "is required"));
         }
-        if m.uid_mappings().is_some() || m.gid_mappings().is_some() {
+        let opts = m.options().as_deref().unwrap_or(&[]);
+        let idmapped = m.uid_mappings().is_some()
+            || m.gid_mappings().is_some()
+            || opts.iter().any(|o| o == "idmap" || o == "ridmap");
+        let bind = m.typ().as_deref() == Some("bind") || opts.iter().any(|o| o == "bind" || o == "rbind");
+        if idmapped && !bind {
             return Err(Error::NotSupported(format!(
-                "mounts[{i}].uidMappings (id-mapped mounts)"
+                "mounts[{i}]: id-mapped mounts are supported for bind mounts only"
             )));
         }
-        for o in m.options().as_deref().unwrap_or(&[]) {
-            if matches!(o.as_str(), "idmap" | "ridmap" | "rro" | "rrw" | "tmpcopyup") {
+        for o in opts {
+            if matches!(o.as_str(), "rro" | "rrw" | "tmpcopyup") {
                 return Err(Error::NotSupported(format!("mounts[{i}].options: {o}")));
             }
         }
     }
     if linux.intel_rdt().is_some() {
-        return Err(Error::NotSupported("linux.intelRdt".into()));
+        // resctrl groups are not implemented; say first whether the host could have them.
+        let mounted =
+            std::fs::read_to_string("/proc/self/mountinfo").is_ok_and(|m| m.lines().any(|l| l.contains(" - resctrl ")));
+        return Err(Error::NotSupported(if mounted {
+            "linux.intelRdt (resctrl groups are not implemented)".into()
+        } else {
+            "linux.intelRdt: this host has no resctrl filesystem (Intel RDT) mounted at /sys/fs/resctrl".into()
+        }));
     }
-    if linux.personality().is_some() {
-        return Err(Error::NotSupported("linux.personality".into()));
+    if let Some(offsets) = linux.time_offsets().as_ref().filter(|o| !o.is_empty()) {
+        // The offsets are set on a time namespace before any process enters it, so the
+        // container must create one (runtime-spec config-linux.md "Offset for Time Namespace").
+        if !ns
+            .iter()
+            .any(|n| n.typ() == LinuxNamespaceType::Time && n.path().is_none())
+        {
+            return Err(err("linux.timeOffsets", "requires a new time namespace"));
+        }
+        for (clock, o) in offsets {
+            if !matches!(clock.as_str(), "monotonic" | "boottime") {
+                return Err(err(
+                    &format!("linux.timeOffsets.{clock}"),
+                    "unknown clock (want monotonic or boottime)",
+                ));
+            }
+            if o.nanosecs().is_some_and(|n| n >= 1_000_000_000) {
+                return Err(err(
+                    &format!("linux.timeOffsets.{clock}.nanosecs"),
+                    "must be below 1000000000",
+                ));
+            }
+        }
     }
-    if linux.mount_label().as_deref().is_some_and(|s| !s.is_empty()) {
-        return Err(Error::NotSupported("linux.mountLabel".into()));
-    }
-    if linux.time_offsets().is_some() {
-        return Err(Error::NotSupported("linux.timeOffsets".into()));
-    }
-    if linux.memory_policy().is_some() {
-        return Err(Error::NotSupported("linux.memoryPolicy".into()));
-    }
-    if linux.net_devices().is_some() {
-        return Err(Error::NotSupported("linux.netDevices".into()));
+    if let Some(devs) = linux.net_devices().as_ref().filter(|d| !d.is_empty()) {
+        check_net_devices(devs, ns).map_err(|(f, m)| err(&format!("linux.netDevices{f}"), &m))?;
     }
     if let Some(p) = linux.rootfs_propagation() {
         if crate::plan::propagation_flag(p).is_none() {
@@ -283,7 +370,7 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
         }
     }
     if let Some(r) = linux.resources() {
-        crate::cgroups::check_supported(r).map_err(|f| Error::NotSupported(format!("linux.resources.{f}")))?;
+        check_resources(r, "linux.resources").map_err(|(f, m)| err(&f, &m))?;
     }
     for (i, d) in linux.devices().as_deref().unwrap_or(&[]).iter().enumerate() {
         let p = d.path();
@@ -310,11 +397,6 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
                 if hook.timeout().is_some_and(|t| t <= 0) {
                     return Err(err(&format!("hooks.{name}[{i}].timeout"), "must be greater than zero"));
                 }
-                if matches!(name, "createContainer" | "startContainer") {
-                    return Err(Error::NotSupported(format!(
-                        "hooks.{name} (hooks inside the container namespaces are not implemented yet)"
-                    )));
-                }
             }
         }
     }
@@ -325,6 +407,44 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
         rootfs,
         config_path,
     })
+}
+
+/// `linux.netDevices`: valid names, distinct in the container, and a network namespace of
+/// the container's own (moving host devices into the host's namespace makes no sense).
+fn check_net_devices(
+    devs: &std::collections::HashMap<String, oci_spec::runtime::LinuxNetDevice>,
+    ns: &[oci_spec::runtime::LinuxNamespace],
+) -> std::result::Result<(), (String, String)> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(net) = ns.iter().find(|n| n.typ() == LinuxNamespaceType::Network) else {
+        return Err((String::new(), "requires a network namespace".into()));
+    };
+    if let Some(p) = net.path() {
+        let same = |a: &Path, b: &Path| matches!((std::fs::metadata(a), std::fs::metadata(b)), (Ok(x), Ok(y)) if x.ino() == y.ino() && x.dev() == y.dev());
+        if same(p, Path::new("/proc/self/ns/net")) {
+            return Err((
+                String::new(),
+                "the network namespace must not be the runtime's own".into(),
+            ));
+        }
+    }
+    let mut names = HashSet::new();
+    for (host, d) in devs {
+        if !crate::netdev::valid_name(host) {
+            return Err((format!(".{host}"), "is not a valid interface name".into()));
+        }
+        let name = d.name().as_deref().unwrap_or(host);
+        if !crate::netdev::valid_name(name) {
+            return Err((
+                format!(".{host}.name"),
+                format!("{name:?} is not a valid interface name"),
+            ));
+        }
+        if !names.insert(name.to_string()) {
+            return Err((format!(".{host}.name"), format!("{name:?} is used twice")));
+        }
+    }
+    Ok(())
 }
 
 fn errno_of(e: &std::io::Error) -> nix::errno::Errno {

@@ -63,6 +63,9 @@ pub struct StateFile {
     /// The container's seccomp profile, applied to `exec`'d processes too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seccomp: Option<oci_spec::runtime::LinuxSeccomp>,
+    /// The container's `linux.resources` as last applied (by `create` or `update`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<oci_spec::runtime::LinuxResources>,
 }
 
 /// The container status as the runtime spec defines it.
@@ -434,6 +437,7 @@ mod tests {
             private_pid_ns: true,
             hooks: None,
             seccomp: None,
+            resources: None,
         }
     }
 

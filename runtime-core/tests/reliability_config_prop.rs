@@ -61,12 +61,7 @@ proptest! {
                 prop_assert!(case.wrong_type_field(&base).is_none(), "a wrong type was accepted: {case:?}");
                 // Everything `create` decides before the fork: may still refuse (a namespace
                 // path that is no namespace, an unknown capability...), in one line.
-                let opts = runtime_core::plan::PlanOptions {
-                    no_pivot: false,
-                    no_new_keyring: false,
-                    preserve_fds: 0,
-                    cgroups: vec![],
-                };
+                let opts = runtime_core::plan::PlanOptions::default();
                 if let Err(e) = runtime_core::plan::build(&checked, &opts) {
                     let msg = e.to_string();
                     prop_assert!(!msg.trim().is_empty() && !msg.contains('\n'), "plan error: {msg:?}");

@@ -6,6 +6,7 @@
 //! allocation, capset, close_range, pidfds, the init's signal handlers).
 #![allow(unsafe_code)]
 
+pub mod bpf;
 pub mod seccomp;
 
 use std::ffi::{c_char, CStr};
@@ -88,6 +89,34 @@ pub fn spawn<F: FnOnce() -> i32>(flags: u64, exit_signal: i32, child: F) -> Resu
         pid: Pid::from_raw(ret as i32),
         pidfd,
     })
+}
+
+// The credential calls below are raw system calls on purpose. glibc's wrappers of
+// setresuid/setresgid/setgroups apply the change to every thread glibc knows of
+// (`__nptl_setxid`, signalling each one and waiting for it). A child made with clone3 from
+// a multi-threaded process (the C API inside Go or a shim) is single-threaded, but glibc's
+// thread list still names the parent's threads, so the wrapper waits forever for threads
+// that do not exist in the child. The raw calls change the calling thread, which is the
+// whole process here.
+
+/// setresuid(2) with all three ids set to `uid`, as a raw system call (see above).
+pub fn setresuid(uid: nix::unistd::Uid) -> Result<(), Errno> {
+    let u = uid.as_raw();
+    // SAFETY: a system call with plain integer arguments.
+    Errno::result(unsafe { libc::syscall(libc::SYS_setresuid, u, u, u) }).map(drop)
+}
+
+/// setresgid(2) with all three ids set to `gid`, as a raw system call (see above).
+pub fn setresgid(gid: nix::unistd::Gid) -> Result<(), Errno> {
+    let g = gid.as_raw();
+    // SAFETY: a system call with plain integer arguments.
+    Errno::result(unsafe { libc::syscall(libc::SYS_setresgid, g, g, g) }).map(drop)
+}
+
+/// setgroups(2) as a raw system call (see above).
+pub fn setgroups(gids: &[libc::gid_t]) -> Result<(), Errno> {
+    // SAFETY: the kernel reads `gids.len()` gid_t values from the pointer, all inside the slice.
+    Errno::result(unsafe { libc::syscall(libc::SYS_setgroups, gids.len(), gids.as_ptr()) }).map(drop)
 }
 
 /// `_exit(2)`: leave the process now, running no destructors or atexit handlers (what a
@@ -484,4 +513,240 @@ pub fn close_fd(fd: RawFd) {
     unsafe {
         libc::close(fd);
     }
+}
+
+/// Receive one message from a unix socket together with at most one descriptor passed with
+/// SCM_RIGHTS (the container init hands over its seccomp listener this way). Returns the
+/// payload length and the descriptor, if one came. A message carrying more descriptors than
+/// expected has the extra ones closed.
+pub fn recv_with_fd(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<(usize, Option<OwnedFd>), Errno> {
+    const SPACE: usize = 64; // room for CMSG_SPACE of a few ints
+    #[repr(C, align(8))]
+    struct Buf([u8; SPACE]);
+    let mut cbuf = Buf([0; SPACE]);
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr() as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    // SAFETY: msghdr is plain data; zeroed is a valid "empty" value that we fill below.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.0.as_mut_ptr() as *mut libc::c_void;
+    msg.msg_controllen = SPACE;
+    // SAFETY: msg points at a valid iovec over `buf` and a control buffer of SPACE bytes, all
+    // alive for the call; MSG_CMSG_CLOEXEC makes any received descriptor close-on-exec.
+    let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
+    let n = Errno::result(n)? as usize;
+    let mut out: Option<OwnedFd> = None;
+    // SAFETY: the kernel filled msg_control/msg_controllen; CMSG_FIRSTHDR/CMSG_NXTHDR walk
+    // only inside that buffer, and each SCM_RIGHTS payload holds (cmsg_len - CMSG_LEN(0)) / 4
+    // descriptors that were installed in this process for us, owned by nobody else.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                let data = libc::CMSG_DATA(cmsg) as *const RawFd;
+                let count = ((*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize) / std::mem::size_of::<RawFd>();
+                for i in 0..count {
+                    let fd = OwnedFd::from_raw_fd(std::ptr::read_unaligned(data.add(i)));
+                    if out.is_none() {
+                        out = Some(fd);
+                    }
+                }
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    Ok((n, out))
+}
+
+/// PR_SET_DUMPABLE 0: the calling process's `/proc/<pid>` entries become root-owned and
+/// `/proc/<pid>/exe`, `mem`, `fd/` need CAP_SYS_PTRACE in the user namespace the process
+/// was created in (the host's), so a process in the container cannot open the runtime
+/// binary through a child of the runtime that has not exec'd yet (CVE-2019-5736 class).
+/// execve of the container's program makes it dumpable again.
+pub fn set_not_dumpable() -> Result<(), Errno> {
+    prctl(libc::PR_SET_DUMPABLE, 0, 0)
+}
+
+/// Where a command started by [`enter_before_exec`] goes between fork and exec.
+#[derive(Debug, Default)]
+pub struct Entry {
+    /// `cgroup.procs` files (opened for writing) that the child moves itself into.
+    pub cgroup_procs: Vec<OwnedFd>,
+    /// Namespaces to join, in order (the user namespace first).
+    pub namespaces: Vec<(OwnedFd, nix::sched::CloneFlags)>,
+    /// Become uid/gid 0 after joining (a joined user namespace maps its root, not ours).
+    pub become_root: bool,
+    /// Directory to change to after joining the mount namespace.
+    pub cwd: Option<std::ffi::CString>,
+}
+
+/// Make `cmd`'s child join `entry` (cgroups, then namespaces, ids, cwd) right before it
+/// execs. A failure makes `spawn` fail with that error.
+pub fn enter_before_exec(cmd: &mut std::process::Command, entry: Entry) {
+    use std::os::fd::AsFd;
+    use std::os::unix::process::CommandExt;
+    let entry = std::sync::Arc::new(entry);
+    let hook = move || -> std::io::Result<()> {
+        for f in &entry.cgroup_procs {
+            // "0" is the writing process itself, in v1 and v2.
+            nix::unistd::write(f.as_fd(), b"0")?;
+        }
+        for (fd, flag) in &entry.namespaces {
+            nix::sched::setns(fd.as_fd(), *flag)?;
+        }
+        if entry.become_root {
+            let (u, g) = (nix::unistd::Uid::from_raw(0), nix::unistd::Gid::from_raw(0));
+            nix::unistd::setresgid(g, g, g)?;
+            nix::unistd::setresuid(u, u, u)?;
+        }
+        if let Some(d) = &entry.cwd {
+            nix::unistd::chdir(d.as_c_str())?;
+        }
+        Ok(())
+    };
+    // SAFETY: the closure runs in the forked child before exec. It only makes the raw
+    // system calls write(2), setns(2), setresgid/setresuid(2) and chdir(2) on data prepared
+    // before the fork (fds and a C string owned by the Arc); it neither allocates nor takes
+    // a lock, so it is async-signal-safe even when the parent is multi-threaded.
+    unsafe {
+        cmd.pre_exec(hook);
+    }
+}
+
+/// ioprio_set(IOPRIO_WHO_PROCESS, 0, value): the calling process's I/O priority.
+pub fn ioprio_set(value: u32) -> Result<(), Errno> {
+    // SAFETY: ioprio_set takes three integers; no memory is passed.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_ioprio_set,
+            1, /* IOPRIO_WHO_PROCESS */
+            0,
+            value as libc::c_long,
+        )
+    };
+    Errno::result(r).map(drop)
+}
+
+/// sched_setattr(0, attr, 0): the calling thread's scheduling policy.
+pub fn sched_setattr(attr: &crate::procattr::SchedAttr) -> Result<(), Errno> {
+    // SAFETY: `attr` is a valid, initialised `struct sched_attr` (repr(C), its `size` field
+    // says how much of it the kernel reads) that outlives the call; the kernel only reads it.
+    let r = unsafe { libc::syscall(libc::SYS_sched_setattr, 0, attr as *const _, 0) };
+    Errno::result(r).map(drop)
+}
+
+/// personality(2) with a persona value.
+pub fn set_personality(persona: u64) -> Result<(), Errno> {
+    // SAFETY: personality takes one integer and touches no memory of ours.
+    let r = unsafe { libc::personality(persona as libc::c_ulong) };
+    Errno::result(r).map(drop)
+}
+
+/// set_mempolicy(mode, nodemask, maxnode).
+pub fn set_mempolicy(p: &crate::procattr::MemPolicy) -> Result<(), Errno> {
+    let mask = if p.nodemask.is_empty() {
+        std::ptr::null()
+    } else {
+        p.nodemask.as_ptr()
+    };
+    // SAFETY: `mask` is null or points to `nodemask`, whose length in bits is at least
+    // `maxnode - 1` (built together in procattr::mem_policy); the kernel only reads it.
+    let r = unsafe { libc::syscall(libc::SYS_set_mempolicy, p.mode as libc::c_long, mask, p.maxnode) };
+    Errno::result(r).map(drop)
+}
+
+/// Take ownership of a descriptor the kernel just installed in this process (SCM_RIGHTS).
+pub fn own_received_fd(fd: RawFd) -> OwnedFd {
+    // SAFETY: the caller got `fd` from a received SCM_RIGHTS message: it is open, owned by
+    // nobody else in this process, and is closed exactly once by the returned OwnedFd.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// The window size (rows, columns) of the terminal `fd` (TIOCGWINSZ).
+pub fn get_winsize(fd: BorrowedFd<'_>) -> Result<(u16, u16), Errno> {
+    let mut ws = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes a winsize into the valid, writable pointer we pass.
+    Errno::result(unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) })?;
+    Ok((ws.ws_row, ws.ws_col))
+}
+
+/// `struct mount_attr` of mount_setattr(2).
+#[repr(C)]
+#[derive(Default)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+const OPEN_TREE_CLONE: libc::c_uint = 1;
+const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
+const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
+
+/// open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC [| AT_RECURSIVE]): a
+/// detached copy of the mount (tree) at `path`.
+pub fn open_tree_clone(path: &CStr, recursive: bool) -> Result<OwnedFd, Errno> {
+    let mut flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint;
+    if recursive {
+        flags |= libc::AT_RECURSIVE as libc::c_uint;
+    }
+    // SAFETY: `path` is a valid NUL-terminated string for the duration of the call.
+    let fd = unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, path.as_ptr(), flags) };
+    let fd = Errno::result(fd)? as RawFd;
+    // SAFETY: open_tree returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// mount_setattr(tree, "", AT_EMPTY_PATH [| AT_RECURSIVE], MOUNT_ATTR_IDMAP with `userns`):
+/// make the detached mount `tree` an id-mapped mount.
+pub fn mount_set_idmap(tree: BorrowedFd<'_>, userns: BorrowedFd<'_>, recursive: bool) -> Result<(), Errno> {
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_IDMAP,
+        userns_fd: userns.as_raw_fd() as u64,
+        ..Default::default()
+    };
+    let mut flags = libc::AT_EMPTY_PATH as libc::c_uint;
+    if recursive {
+        flags |= libc::AT_RECURSIVE as libc::c_uint;
+    }
+    // SAFETY: the empty path is a valid C string, `attr` is a valid mount_attr whose size
+    // we pass; the kernel only reads them.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            flags,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    Errno::result(r).map(drop)
+}
+
+/// move_mount(tree, "", target, "", F_EMPTY_PATH | T_EMPTY_PATH): attach a detached mount
+/// on the directory (or file) that `target` names.
+pub fn move_mount_to(tree: BorrowedFd<'_>, target: BorrowedFd<'_>) -> Result<(), Errno> {
+    const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
+    // SAFETY: the empty paths are valid C strings; the fds are borrowed for the call.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            target.as_raw_fd(),
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    };
+    Errno::result(r).map(drop)
 }

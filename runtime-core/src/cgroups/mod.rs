@@ -1,14 +1,24 @@
-//! Cgroup placement: find the mounted hierarchies (v1 controllers, named v1 hierarchies and
-//! the cgroup2 mount, hybrid hosts included), create the container's cgroup in each, move the
-//! init there before it runs anything, and remove it on delete. Resource limits cover the
-//! common cgroup v1 files for now; the full set (and v2 conversion) is tracked separately.
+//! Cgroups, our own code over the cgroupfs files (v1, hybrid and v2, detected at run time).
+//!
+//! Placement (this file): find the mounted hierarchies (v1 controllers, named v1 hierarchies
+//! and the cgroup2 mount), resolve `cgroupsPath` as runc does, create the container's cgroup
+//! in each (on v2 enabling the controllers down the path), move the init there before it
+//! runs anything, freeze/thaw, signal everything, and remove it on delete.
+//! [`resources`] writes `linux.resources`, [`devices`] builds device rules (v1 lines and the
+//! v2 eBPF program), [`stats`] reads usage in runc's `events` shape.
+//!
+//! Why not cgroups-rs: see the README's Status section (measured cost, and what it lacks:
+//! the v2 device program, hybrid hugetlb, runc's path rules).
+
+pub mod devices;
+pub mod resources;
+pub mod stats;
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use nix::unistd::Pid;
-use oci_spec::runtime::LinuxResources;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -118,6 +128,52 @@ pub fn resolve(cgroups_path: &str, id: &str, own: &str) -> PathBuf {
     crate::spec::clean(&joined)
 }
 
+/// `--systemd-cgroup`'s `slice:prefix:name` form, as runc expands it: the unit
+/// `prefix-name.scope` below the slice (default `system.slice`), each dash of the slice name
+/// a level (`a-b.slice` is `/a.slice/a-b.slice`). The path is only computed: without systemd
+/// there is nothing to ask for the unit, and the caller reports that.
+pub fn systemd_path(cgroups_path: &str, id: &str) -> std::result::Result<PathBuf, String> {
+    let (slice, prefix, name) = if cgroups_path.is_empty() {
+        ("", "runtime-cli", id)
+    } else {
+        let parts: Vec<&str> = cgroups_path.split(':').collect();
+        if parts.len() != 3 {
+            return Err(format!(
+                "expected cgroupsPath to be of format \"slice:prefix:name\" for systemd cgroups, got {cgroups_path:?} instead"
+            ));
+        }
+        (parts[0], parts[1], parts[2])
+    };
+    let slice = if slice.is_empty() { "system.slice" } else { slice };
+    let base = slice
+        .strip_suffix(".slice")
+        .filter(|b| !b.is_empty() && !b.contains('/'))
+        .ok_or_else(|| format!("invalid slice name {slice:?}"))?;
+    let mut path = PathBuf::from("/");
+    if slice != "-.slice" {
+        if base.starts_with('-') || base.ends_with('-') || base.contains("--") {
+            return Err(format!("invalid slice name {slice:?}"));
+        }
+        let mut acc = String::new();
+        for part in base.split('-') {
+            if !acc.is_empty() {
+                acc.push('-');
+            }
+            acc.push_str(part);
+            path.push(format!("{acc}.slice"));
+        }
+    }
+    let unit = if name.ends_with(".slice") {
+        name.to_string()
+    } else if prefix.is_empty() {
+        format!("{name}.scope")
+    } else {
+        format!("{prefix}-{name}.scope")
+    };
+    path.push(unit);
+    Ok(path)
+}
+
 /// The cgroup a container lives in: one directory per hierarchy.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CgroupSet {
@@ -137,35 +193,41 @@ pub fn hierarchies() -> Result<Vec<Hierarchy>> {
 /// Work out the container's cgroup directories (nothing is created yet).
 pub fn plan(cgroups_path: &str, id: &str) -> Result<(Vec<Hierarchy>, Vec<PathBuf>)> {
     let hs = hierarchies()?;
-    let needs_own = !cgroups_path.starts_with('/');
-    let own = if needs_own {
-        let t = fs::read_to_string("/proc/self/cgroup").map_err(|e| Error::io("reading", "/proc/self/cgroup", e))?;
-        parse_proc_cgroup(&t)
+    let own = if cgroups_path.starts_with('/') {
+        String::new()
     } else {
-        vec![]
+        fs::read_to_string("/proc/self/cgroup").map_err(|e| Error::io("reading", "/proc/self/cgroup", e))?
     };
-    let mut dirs = Vec::with_capacity(hs.len());
-    for h in &hs {
-        let own_path = own
-            .iter()
-            .find(|(c, _)| {
-                if h.v2 {
-                    c.is_empty()
-                } else {
-                    !c.is_empty() && c.iter().all(|x| h.has(x))
-                }
-            })
-            .map(|(_, p)| p.as_str())
-            .unwrap_or("/");
-        let rel = resolve(cgroups_path, id, own_path);
-        dirs.push(h.mountpoint.join(rel.strip_prefix("/").unwrap_or(&rel)));
-    }
+    let dirs = dirs_for(&hs, &parse_proc_cgroup(&own), cgroups_path, id);
     Ok((hs, dirs))
+}
+
+/// The container's directory in each hierarchy, given the caller's own cgroups (the
+/// `/proc/self/cgroup` entries) for relative and empty paths.
+pub fn dirs_for(hs: &[Hierarchy], own: &[(Vec<String>, String)], cgroups_path: &str, id: &str) -> Vec<PathBuf> {
+    hs.iter()
+        .map(|h| {
+            let own_path = own
+                .iter()
+                .find(|(c, _)| {
+                    if h.v2 {
+                        c.is_empty()
+                    } else {
+                        !c.is_empty() && c.iter().all(|x| h.has(x))
+                    }
+                })
+                .map(|(_, p)| p.as_str())
+                .unwrap_or("/");
+            let rel = resolve(cgroups_path, id, own_path);
+            h.mountpoint.join(rel.strip_prefix("/").unwrap_or(&rel))
+        })
+        .collect()
 }
 
 /// Create the directories (copying cpuset.cpus/mems into new cpuset levels, which start
 /// empty), refusing a pre-existing cgroup that already has processes in it.
 pub fn create(hs: &[Hierarchy], dirs: &[PathBuf]) -> Result<CgroupSet> {
+    let pure_v2 = resources::Layout::new(hs, dirs).pure_v2;
     let mut set = CgroupSet {
         dirs: dirs.to_vec(),
         created: vec![],
@@ -204,11 +266,45 @@ pub fn create(hs: &[Hierarchy], dirs: &[PathBuf]) -> Result<CgroupSet> {
             }
             set.created.insert(0, m.clone());
         }
+        if h.v2 && pure_v2 {
+            enable_controllers(&h.mountpoint, dir);
+        }
         if h.has("cpuset") {
             fill_cpuset(&h.mountpoint, dir);
         }
     }
     Ok(set)
+}
+
+/// cgroup v2: a controller is usable in a cgroup only when every ancestor lists it in
+/// `cgroup.subtree_control`. Enable what each level has, from the mount point down to the
+/// container's parent, as runc does; a level that refuses (it has processes of its own, the
+/// "no internal processes" rule) is left as it is, and a limit that needs a missing
+/// controller then fails naming its file.
+fn enable_controllers(mountpoint: &Path, dir: &Path) {
+    let Ok(rel) = dir.strip_prefix(mountpoint) else { return };
+    let mut cur = mountpoint.to_path_buf();
+    let comps: Vec<_> = rel.components().collect();
+    for (i, c) in comps.iter().enumerate() {
+        let avail = fs::read_to_string(cur.join("cgroup.controllers")).unwrap_or_default();
+        let want: Vec<String> = avail.split_whitespace().map(|c| format!("+{c}")).collect();
+        let has_procs = i > 0 && fs::read_to_string(cur.join("cgroup.procs")).is_ok_and(|t| !t.trim().is_empty());
+        // A level with processes of its own cannot delegate domain controllers (EBUSY), and
+        // enabling only the threaded ones there (cpuset, pids) would make the new child an
+        // invalid domain that nothing can join (EOPNOTSUPP): leave such a level alone.
+        if !want.is_empty() && !has_procs {
+            let ctl = cur.join("cgroup.subtree_control");
+            if fs::write(&ctl, want.join(" ")).is_err() {
+                for w in &want {
+                    let _ = fs::write(&ctl, w);
+                }
+            }
+        }
+        if i + 1 == comps.len() {
+            break;
+        }
+        cur.push(c);
+    }
 }
 
 /// A new cpuset cgroup starts with empty `cpuset.cpus`/`cpuset.mems`, and no task can join
@@ -301,176 +397,6 @@ fn has_child_cgroups(d: &Path) -> bool {
     fs::read_dir(d)
         .map(|rd| rd.flatten().any(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false)))
         .unwrap_or(false)
-}
-
-/// runc's default device allow-list (`m` for all, the standard character devices, ptys, tun).
-pub const DEFAULT_ALLOWED_DEVICES: &[&str] = &[
-    "c *:* m",
-    "b *:* m",
-    "c 1:3 rwm",
-    "c 1:8 rwm",
-    "c 1:7 rwm",
-    "c 5:0 rwm",
-    "c 1:5 rwm",
-    "c 1:9 rwm",
-    "c 136:* rwm",
-    "c 5:2 rwm",
-    "c 10:200 rwm",
-];
-
-/// Which fields of `linux.resources` are implemented: returns the first one set that is not.
-pub fn check_supported(r: &LinuxResources) -> std::result::Result<(), &'static str> {
-    if r.block_io().as_ref().is_some_and(|b| *b != Default::default()) {
-        return Err("blockIO");
-    }
-    if r.hugepage_limits().as_ref().is_some_and(|h| !h.is_empty()) {
-        return Err("hugepageLimits");
-    }
-    if r.network().is_some() {
-        return Err("network");
-    }
-    if r.rdma().as_ref().is_some_and(|h| !h.is_empty()) {
-        return Err("rdma");
-    }
-    if r.unified().as_ref().is_some_and(|h| !h.is_empty()) {
-        return Err("unified");
-    }
-    if let Some(m) = r.memory() {
-        if m.kernel().is_some() || m.kernel_tcp().is_some() {
-            return Err("memory.kernel");
-        }
-    }
-    if let Some(c) = r.cpu() {
-        if c.realtime_period().is_some() || c.realtime_runtime().is_some() {
-            return Err("cpu.realtimePeriod");
-        }
-        if c.idle().is_some() || c.burst().is_some() {
-            return Err("cpu.idle");
-        }
-    }
-    Ok(())
-}
-
-fn write_file(dir: &Path, file: &str, value: &str) -> Result<()> {
-    let p = dir.join(file);
-    fs::write(&p, value).map_err(|e| Error::io("writing cgroup file", &p, e))
-}
-
-/// Apply the supported resource limits to the v1 hierarchies (device rules, memory, pids,
-/// cpu, cpuset). On a cgroup2-only host, only what maps one to one is written.
-pub fn apply(hs: &[Hierarchy], set: &CgroupSet, r: &LinuxResources, extra_devices: &[String]) -> Result<()> {
-    let dir_of = |ctrl: &str| -> Option<&Path> {
-        hs.iter()
-            .zip(&set.dirs)
-            .find(|(h, _)| h.has(ctrl))
-            .map(|(_, d)| d.as_path())
-    };
-    let v2 = hs.iter().zip(&set.dirs).find(|(h, _)| h.v2).map(|(_, d)| d.as_path());
-    let only_v2 = hs.iter().all(|h| h.v2);
-
-    if let Some(devs) = r.devices() {
-        if let Some(d) = dir_of("devices") {
-            for rule in devs {
-                let kind = rule.typ().map(|t| t.as_str().to_string()).unwrap_or_else(|| "a".into());
-                let major = rule.major().map(|m| m.to_string()).unwrap_or_else(|| "*".into());
-                let minor = rule.minor().map(|m| m.to_string()).unwrap_or_else(|| "*".into());
-                let access = rule.access().clone().unwrap_or_else(|| "rwm".into());
-                let line = if kind == "a" {
-                    "a".to_string()
-                } else {
-                    format!("{kind} {major}:{minor} {access}")
-                };
-                let file = if rule.allow() { "devices.allow" } else { "devices.deny" };
-                write_file(d, file, &line)?;
-            }
-            // runc appends its default allow-list after the configured rules, so that a
-            // config that denies everything still has the standard devices.
-            for line in DEFAULT_ALLOWED_DEVICES {
-                write_file(d, "devices.allow", line)?;
-            }
-            for dev in extra_devices {
-                write_file(d, "devices.allow", dev)?;
-            }
-        } else if only_v2 && devs.iter().any(|d| !d.allow() || d.typ().is_some()) {
-            // Device rules on cgroup2 need an eBPF program: not yet implemented.
-            return Err(Error::NotSupported("linux.resources.devices on cgroup v2".into()));
-        }
-    }
-    if let Some(m) = r.memory() {
-        if let Some(d) = dir_of("memory") {
-            if let Some(l) = m.limit() {
-                write_file(d, "memory.limit_in_bytes", &l.to_string())?;
-            }
-            if let Some(l) = m.reservation() {
-                write_file(d, "memory.soft_limit_in_bytes", &l.to_string())?;
-            }
-            if let Some(l) = m.swap() {
-                write_file(d, "memory.memsw.limit_in_bytes", &l.to_string())?;
-            }
-            if let Some(s) = m.swappiness() {
-                write_file(d, "memory.swappiness", &s.to_string())?;
-            }
-            if m.disable_oom_killer() == Some(true) {
-                write_file(d, "memory.oom_control", "1")?;
-            }
-        } else if let Some(d) = v2.filter(|_| only_v2) {
-            if let Some(l) = m.limit() {
-                write_file(d, "memory.max", &if l < 0 { "max".into() } else { l.to_string() })?;
-            }
-            if let Some(l) = m.reservation() {
-                write_file(d, "memory.low", &if l < 0 { "max".into() } else { l.to_string() })?;
-            }
-        }
-    }
-    if let Some(p) = r.pids() {
-        let v = if p.limit() <= 0 {
-            "max".to_string()
-        } else {
-            p.limit().to_string()
-        };
-        if let Some(d) = dir_of("pids") {
-            write_file(d, "pids.max", &v)?;
-        } else if let Some(d) = v2.filter(|_| only_v2) {
-            write_file(d, "pids.max", &v)?;
-        }
-    }
-    if let Some(c) = r.cpu() {
-        if let Some(d) = dir_of("cpu") {
-            if let Some(s) = c.shares().filter(|s| *s > 0) {
-                write_file(d, "cpu.shares", &s.to_string())?;
-            }
-            if let Some(p) = c.period().filter(|p| *p > 0) {
-                write_file(d, "cpu.cfs_period_us", &p.to_string())?;
-            }
-            if let Some(q) = c.quota().filter(|q| *q != 0) {
-                write_file(d, "cpu.cfs_quota_us", &q.to_string())?;
-            }
-        } else if let Some(d) = v2.filter(|_| only_v2) {
-            if let Some(s) = c.shares().filter(|s| *s > 0) {
-                // runc's conversion of shares [2, 262144] to weight [1, 10000].
-                let w = 1 + ((s.clamp(2, 262144) - 2) * 9999) / 262142;
-                write_file(d, "cpu.weight", &w.to_string())?;
-            }
-            if c.quota().is_some() || c.period().is_some() {
-                let q = c
-                    .quota()
-                    .filter(|q| *q > 0)
-                    .map(|q| q.to_string())
-                    .unwrap_or_else(|| "max".into());
-                write_file(d, "cpu.max", &format!("{q} {}", c.period().unwrap_or(100000)))?;
-            }
-        }
-        let cs = dir_of("cpuset").or(v2.filter(|_| only_v2));
-        if let Some(d) = cs {
-            if let Some(cpus) = c.cpus().as_deref().filter(|s| !s.is_empty()) {
-                write_file(d, "cpuset.cpus", cpus)?;
-            }
-            if let Some(mems) = c.mems().as_deref().filter(|s| !s.is_empty()) {
-                write_file(d, "cpuset.mems", mems)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The directories among `dirs` that do not exist yet (deepest first): what `create` will
@@ -585,11 +511,43 @@ mod tests {
     }
 
     #[test]
+    fn systemd_paths() {
+        assert_eq!(
+            systemd_path("system.slice:docker:abc", "x").unwrap(),
+            Path::new("/system.slice/docker-abc.scope")
+        );
+        assert_eq!(
+            systemd_path("a-b-c.slice:p:n", "x").unwrap(),
+            Path::new("/a.slice/a-b.slice/a-b-c.slice/p-n.scope")
+        );
+        assert_eq!(systemd_path(":p:n", "x").unwrap(), Path::new("/system.slice/p-n.scope"));
+        assert_eq!(
+            systemd_path("", "id").unwrap(),
+            Path::new("/system.slice/runtime-cli-id.scope")
+        );
+        assert!(systemd_path("/abs/path", "x").is_err());
+        assert!(systemd_path("bad:p:n", "x").is_err());
+        assert!(systemd_path("a--b.slice:p:n", "x").is_err());
+    }
+
+    #[test]
     fn path_resolution() {
         assert_eq!(resolve("/a/b", "id", "/own"), Path::new("/a/b"));
         assert_eq!(resolve("a/b", "id", "/own"), Path::new("/own/a/b"));
         assert_eq!(resolve("", "id", "/own"), Path::new("/own/id"));
         assert_eq!(resolve("/../../x", "id", "/own"), Path::new("/x"));
         assert_eq!(resolve("../../x", "id", "/own/deep"), Path::new("/x"));
+        let hs = parse_mountinfo(MOUNTINFO);
+        let own =
+            parse_proc_cgroup("5:memory:/process_api/m\n4:cpu,cpuacct:/process_api/c\n1:name=systemd:/s\n0::/u\n");
+        let d = dirs_for(&hs, &own, "", "ctr");
+        assert_eq!(d[0], Path::new("/sys/fs/cgroup/unified/u/ctr"));
+        assert_eq!(d[1], Path::new("/sys/fs/cgroup/systemd/s/ctr"));
+        assert_eq!(d[2], Path::new("/sys/fs/cgroup/memory/process_api/m/ctr"));
+        assert_eq!(d[3], Path::new("/sys/fs/cgroup/cpu,cpuacct/process_api/c/ctr"));
+        let d = dirs_for(&hs, &own, "rel/x", "ctr");
+        assert_eq!(d[2], Path::new("/sys/fs/cgroup/memory/process_api/m/rel/x"));
+        let d = dirs_for(&hs, &own, "/abs/x", "ctr");
+        assert_eq!(d[3], Path::new("/sys/fs/cgroup/cpu,cpuacct/abs/x"));
     }
 }
