@@ -270,17 +270,13 @@ fn dispatch(m: &ArgMatches, sub: &str, sm: &ArgMatches, logger: &mut log::Logger
             if explicit_root && !rt.root().exists() {
                 return Err(format!("state root {}: no such file or directory", rt.root().display()));
             }
-            let (list, errs) = rt.list().map_err(err)?;
-            for e in errs {
-                eprintln!("{e}");
-            }
-            let out = match (sm.get_flag("quiet"), sm.get_one::<String>("format").map(String::as_str)) {
-                (true, _) => list.iter().map(|s| format!("{}\n", s.id)).collect(),
-                (false, Some("json")) => serde_json::to_string(&list).map_err(|e| e.to_string())? + "\n",
-                (false, Some("table") | None) => table(&list),
+            let format = match (sm.get_flag("quiet"), sm.get_one::<String>("format").map(String::as_str)) {
+                (true, _) => ListFormat::Quiet,
+                (false, Some("json")) => ListFormat::Json,
+                (false, Some("table") | None) => ListFormat::Table,
                 (false, Some(_)) => return Err("invalid format option".into()),
             };
-            let _ = std::io::stdout().write_all(out.as_bytes());
+            list(&rt, format).map_err(err)?;
             Ok(Outcome::Ok)
         }
         other => Err(format!("unknown command {other:?}")),
@@ -332,37 +328,80 @@ fn events(rt: &Runtime, sm: &ArgMatches) -> Result<Outcome, String> {
     .map_err(err)
 }
 
-/// runc's `list` table: tabwriter with minimum width 12 and padding 3.
-fn table(list: &[runtime_core::ContainerState]) -> String {
-    let mut rows = vec![["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]
-        .map(String::from)
-        .to_vec()];
-    for s in list {
-        rows.push(vec![
-            s.id.clone(),
-            s.pid.to_string(),
-            s.status.to_string(),
-            s.bundle.display().to_string(),
-            s.created.clone(),
-            s.owner.clone(),
-        ]);
-    }
-    let cols = rows[0].len();
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().map(|r| r[c].len() + 3).max().unwrap_or(0).max(12))
-        .collect();
-    let mut out = String::new();
-    for r in &rows {
-        for (c, cell) in r.iter().enumerate() {
-            if c + 1 == cols {
-                out.push_str(cell);
-            } else {
-                out.push_str(&format!("{cell:<w$}", w = widths[c]));
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ListFormat {
+    Quiet,
+    Json,
+    Table,
+}
+
+/// Print `list` one entry at a time (memory does not grow with the number of containers);
+/// entries that fail to load are reported on stderr beside the list.
+fn list(rt: &Runtime, format: ListFormat) -> Result<(), Error> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut n = 0usize;
+    // runc's table is a tabwriter (minimum width 12, padding 3): a first pass finds the
+    // column widths without keeping the rows.
+    let mut widths = [12usize; 5];
+    if format == ListFormat::Table {
+        widths = [0, 1, 2, 3, 4].map(|c| HEADER[c].len() + 3).map(|w| w.max(12));
+        rt.list_each(|r| {
+            if let Ok(s) = r {
+                for (w, cell) in widths.iter_mut().zip(row(&s)) {
+                    *w = (*w).max(cell.len() + 3);
+                }
             }
-        }
-        out.push('\n');
+        })?;
+        let _ = write_row(&mut out, &HEADER.map(String::from), &widths);
     }
-    out
+    if format == ListFormat::Json {
+        let _ = out.write_all(b"[");
+    }
+    rt.list_each(|r| {
+        let s = match r {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{e}");
+                return;
+            }
+        };
+        let _ = match format {
+            ListFormat::Quiet => writeln!(out, "{}", s.id),
+            ListFormat::Json => {
+                let sep = if n == 0 { "" } else { "," };
+                serde_json::to_string(&s)
+                    .map_err(std::io::Error::other)
+                    .and_then(|j| write!(out, "{sep}{j}"))
+            }
+            ListFormat::Table => write_row(&mut out, &row(&s), &widths),
+        };
+        n += 1;
+    })?;
+    if format == ListFormat::Json {
+        let _ = out.write_all(b"]\n");
+    }
+    let _ = out.flush();
+    Ok(())
+}
+
+const HEADER: [&str; 6] = ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"];
+
+fn row(s: &runtime_core::ContainerState) -> [String; 6] {
+    [
+        s.id.clone(),
+        s.pid.to_string(),
+        s.status.to_string(),
+        s.bundle.display().to_string(),
+        s.created.clone(),
+        s.owner.clone(),
+    ]
+}
+
+fn write_row(out: &mut impl Write, cells: &[String; 6], widths: &[usize; 5]) -> std::io::Result<()> {
+    for (cell, w) in cells.iter().zip(widths) {
+        write!(out, "{cell:<w$}")?;
+    }
+    writeln!(out, "{}", cells[5])
 }
 
 fn exec(rt: &Runtime, sm: &ArgMatches) -> Result<Outcome, Error> {

@@ -178,6 +178,7 @@ impl Runtime {
                 .collect(),
         };
         let plan = plan::build(&checked, &plan_opts)?;
+        crate::testpoint::hit("create:validated");
 
         // Record the container (and the cgroup directories it is about to create) before
         // anything exists, so that `delete --force` can clean up after a crash at any point.
@@ -204,6 +205,7 @@ impl Runtime {
             resources: linux.resources().clone(),
         };
         let locked = self.root.reserve(&st)?;
+        crate::testpoint::hit("create:reserved");
         let result = (|| -> Result<Created> {
             st.cgroup = match cgroups::create(&hs, &dirs) {
                 Ok(set) => set,
@@ -212,6 +214,7 @@ impl Runtime {
                 Err(_) if self.rootless && !has_limits(linux.resources().as_ref()) => CgroupSet::default(),
                 Err(e) => return Err(e),
             };
+            crate::testpoint::hit("create:cgroups");
             if !st.cgroup.dirs.is_empty() {
                 let rules = device_rules(linux);
                 let layout = cgroups::resources::Layout::new(&hs, &st.cgroup.dirs);
@@ -267,12 +270,15 @@ impl Runtime {
                 opts.stdio.as_deref(),
                 &hooks_at,
                 &listener_at,
+                locked.raw_fd(),
             )?;
+            crate::testpoint::hit("create:ready");
             st.pid = created.pid.as_raw();
             st.pid_start_time = state::proc_start_time(created.pid).map(|(t, _)| t).unwrap_or(0);
             st.phase = Phase::Created;
             st.created = state::now_rfc3339();
             state::write_state(&locked.dir, &st)?;
+            crate::testpoint::hit("create:saved");
             if let Some(pf) = &opts.pid_file {
                 write_pid_file(pf, created.pid)?;
             }
@@ -302,6 +308,7 @@ impl Runtime {
     pub fn start(&self, id: &str) -> Result<()> {
         spec::validate_id(id)?;
         let locked = self.root.lock(id)?.ok_or_else(|| Error::NotExist(id.to_string()))?;
+        crate::testpoint::hit("start:locked");
         let st = self.load_visible(id)?;
         match status_of(&st, &locked.dir) {
             Status::Created => {}
@@ -345,6 +352,7 @@ impl Runtime {
             }
         }
         f.write_all(&[0]).map_err(|e| Error::io("writing", &fifo, e))?;
+        crate::testpoint::hit("start:signalled");
         fs::remove_file(&fifo).map_err(|e| Error::io("removing", &fifo, e))?;
         if let Some(post) = st
             .hooks
@@ -374,8 +382,18 @@ impl Runtime {
     pub fn list(&self) -> Result<(Vec<ContainerState>, Vec<Error>)> {
         let mut out = Vec::new();
         let mut errs = Vec::new();
+        self.list_each(|r| match r {
+            Ok(s) => out.push(s),
+            Err(e) => errs.push(e),
+        })?;
+        Ok((out, errs))
+    }
+
+    /// [`Runtime::list`] one entry at a time, in id order, holding only the current entry:
+    /// the memory of `list` does not grow with the number of containers.
+    pub fn list_each(&self, mut f: impl FnMut(Result<ContainerState>)) -> Result<()> {
         if !self.root.path().exists() {
-            return Ok((out, errs));
+            return Ok(());
         }
         for id in self.root.ids()? {
             let dir = self.root.dir(&id);
@@ -384,13 +402,13 @@ impl Runtime {
                     let owner = fs::metadata(&dir)
                         .map(|m| state::owner_name(m.uid()))
                         .unwrap_or_default();
-                    out.push(public_state(&st, &dir, owner));
+                    f(Ok(public_state(&st, &dir, owner)));
                 }
                 Err(Error::NotExist(_)) => {}
-                Err(e) => errs.push(e),
+                Err(e) => f(Err(e)),
             }
         }
-        Ok((out, errs))
+        Ok(())
     }
 
     /// Send a signal to the init (or, with `all`, to every process in the container's cgroup).
@@ -434,6 +452,7 @@ impl Runtime {
     /// [`Runtime::delete`], returning the poststop hook failures as warnings.
     pub fn delete_reporting(&self, id: &str, force: bool) -> Result<Vec<Error>> {
         spec::validate_id(id)?;
+        self.root.sweep_stale();
         let Some(locked) = self.root.lock(id)? else {
             return if force {
                 Ok(vec![])
@@ -441,16 +460,22 @@ impl Runtime {
                 Err(Error::NotExist(id.to_string()))
             };
         };
+        crate::testpoint::hit("delete:locked");
         let st = match state::read_state(&locked.dir, id) {
             Ok(st) => st,
             Err(e) => {
-                // No (or an unreadable) state: a leftover of a crashed create.
-                let _ = fs::remove_dir_all(&locked.dir);
-                return match e {
-                    _ if force => Ok(vec![]),
-                    Error::NotExist(_) => Err(e),
-                    other => Err(other),
-                };
+                // A damaged state file may hide a running container: only --force goes on.
+                if !force && !matches!(e, Error::NotExist(_)) {
+                    return Err(e);
+                }
+                // No (or an unreadable) state: a leftover of a crashed create, or a state
+                // file damaged by hand. What `create` recorded first still names the cgroups
+                // (and so every process) to clean up.
+                match state::read_recovery(&locked.dir, id) {
+                    Ok(first) => destroy(&first, &locked.dir),
+                    Err(_) => drop(fs::remove_dir_all(&locked.dir)),
+                }
+                return if force { Ok(vec![]) } else { Err(e) };
             }
         };
         if st.phase == Phase::Creating {
@@ -474,6 +499,7 @@ impl Runtime {
                 kill_and_wait(&st)?;
             }
         }
+        crate::testpoint::hit("delete:killed");
         destroy(&st, &locked.dir);
         let post = st.hooks.as_ref().and_then(|h| h.poststop().as_deref()).unwrap_or(&[]);
         if post.is_empty() {
@@ -808,10 +834,25 @@ fn status_of(st: &StateFile, dir: &Path) -> Status {
     if cgroups::frozen(&st.cgroup) {
         return Status::Paused;
     }
-    if dir.join(EXEC_FIFO).exists() {
+    if init_waits_on_fifo(&dir.join(EXEC_FIFO)) {
         Status::Created
     } else {
         Status::Running
+    }
+}
+
+/// Whether the init still waits on the handshake FIFO. The FIFO outlives the wait when a
+/// `start` died between writing the byte and removing it: then nobody holds the read end
+/// any more (the init closed it on exec), and a non-blocking open for writing fails with
+/// ENXIO. Opening without writing does not disturb a waiting init.
+fn init_waits_on_fifo(fifo: &Path) -> bool {
+    match fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(fifo)
+    {
+        Ok(_) => true,
+        Err(e) => !matches!(e.raw_os_error(), Some(libc::ENXIO) | Some(libc::ENOENT)),
     }
 }
 
@@ -821,14 +862,17 @@ fn signal_init(st: &StateFile, sig: i32) -> Result<()> {
     let pid = Pid::from_raw(st.pid);
     let pidfd = match crate::sys::pidfd_open(pid) {
         Ok(fd) => fd,
-        Err(Errno::ESRCH) => return Err(Error::sys("container init", Errno::ESRCH)),
+        // The init exited (and was reaped) after the caller saw it alive.
+        Err(Errno::ESRCH) => return Err(Error::wrong_state(&st.id, "container not running")),
         Err(e) => return Err(Error::sys(format!("pidfd_open({pid})"), e)),
     };
     if !state::init_alive(st) {
         return Err(Error::wrong_state(&st.id, "container not running"));
     }
-    crate::sys::pidfd_send_signal(pidfd.as_fd(), sig)
-        .map_err(|e| Error::sys(format!("sending signal {sig} to pid {pid}"), e))
+    crate::sys::pidfd_send_signal(pidfd.as_fd(), sig).map_err(|e| match e {
+        Errno::ESRCH => Error::wrong_state(&st.id, "container not running"),
+        e => Error::sys(format!("sending signal {sig} to pid {pid}"), e),
+    })
 }
 
 /// SIGKILL the init (thawing a frozen cgroup) and wait up to 10 s for it to be gone.
@@ -868,6 +912,7 @@ fn destroy(st: &StateFile, dir: &Path) {
         }
     }
     let _ = cgroups::remove(&st.cgroup);
+    crate::testpoint::hit("delete:cgroups-removed");
     let _ = fs::remove_dir_all(dir);
 }
 
@@ -886,7 +931,9 @@ fn make_fifo(dir: &Path) -> Result<OwnedFd> {
     Ok(f.into())
 }
 
-/// Spawn the init and drive it through setup until it reports ready.
+/// Spawn the init and drive it through setup until it reports ready. `lock` is the state
+/// directory lock, which the child must not keep.
+#[allow(clippy::too_many_arguments)] // each is a distinct resource of the spawn
 fn spawn(
     plan: &LaunchPlan,
     cg: &CgroupSet,
@@ -895,6 +942,7 @@ fn spawn(
     stdio: Option<&[OwnedFd; 3]>,
     hooks_at: &dyn Fn(Pid) -> Result<()>,
     listener_at: &dyn Fn(Pid, OwnedFd) -> Result<()>,
+    lock: std::os::fd::RawFd,
 ) -> Result<Created> {
     let (parent_sock, child_sock) =
         nix::sys::socket::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
@@ -909,8 +957,13 @@ fn spawn(
         console: console.as_ref().map(|c| c.as_fd()),
         stdio: stdio.map(|[a, b, c]| [a.as_fd(), b.as_fd(), c.as_fd()]),
     };
-    let first =
-        crate::sys::spawn(flags, libc::SIGCHLD, || init::child_main(plan, fds)).map_err(|e| Error::sys("clone3", e))?;
+    let theirs = [parent_sock.as_raw_fd(), lock];
+    let first = crate::sys::spawn(flags, libc::SIGCHLD, || {
+        crate::sys::close_parent_fds(&theirs);
+        init::child_main(plan, fds)
+    })
+    .map_err(|e| Error::sys("clone3", e))?;
+    crate::testpoint::hit("create:spawned");
     drop(child_sock);
     drop(fifo);
     drop(console);

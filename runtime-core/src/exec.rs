@@ -195,6 +195,7 @@ impl crate::Runtime {
     pub fn exec(&self, id: &str, opts: ExecOptions) -> Result<ExecOutcome> {
         crate::spec::validate_id(id)?;
         let st = self.load_visible(id)?;
+        crate::testpoint::hit("exec:loaded");
         match self.status(&st) {
             Status::Stopped => return Err(Error::wrong_state(id, "cannot exec in a stopped container")),
             Status::Paused if !opts.ignore_paused => {
@@ -266,6 +267,7 @@ impl crate::Runtime {
             crate::seccomp::send_to_listener(l, pid.as_raw(), &state, fd.as_fd())
         };
         let pid = spawn_exec(&plan, &st.cgroup, console, opts.stdio.as_deref(), &listener_at)?;
+        crate::testpoint::hit("exec:ready");
         let master = match proxy.as_ref().map(|s| crate::ttyproxy::receive_master(s.as_fd())) {
             Some(Err(e)) => {
                 let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
@@ -310,8 +312,13 @@ fn spawn_exec(
     let sock = child_sock.as_fd();
     let con = console.as_ref().map(|c| c.as_fd());
     let stdio = stdio.map(|[a, b, c]| [a.as_fd(), b.as_fd(), c.as_fd()]);
-    let first = crate::sys::spawn(0, libc::SIGCHLD, || crate::init::exec_child(plan, sock, con, stdio))
-        .map_err(|e| Error::sys("clone3", e))?;
+    let theirs = [std::os::fd::AsRawFd::as_raw_fd(&parent_sock)];
+    let first = crate::sys::spawn(0, libc::SIGCHLD, || {
+        crate::sys::close_parent_fds(&theirs);
+        crate::init::exec_child(plan, sock, con, stdio)
+    })
+    .map_err(|e| Error::sys("clone3", e))?;
+    crate::testpoint::hit("exec:spawned");
     drop(child_sock);
     drop(console);
     let mut pid = None;

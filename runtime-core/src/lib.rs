@@ -42,6 +42,7 @@ pub mod signal;
 pub mod spec;
 pub mod state;
 pub mod sys;
+pub mod testpoint;
 mod ttyproxy;
 
 pub use container::{CreateOptions, Created, Runtime};

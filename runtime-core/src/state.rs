@@ -22,6 +22,10 @@ use crate::error::{Error, Result};
 
 pub const STATE_FILE: &str = "state.json";
 pub const EXEC_FIFO: &str = "exec.fifo";
+/// A hard link to the first `state.json` (written before anything of the container exists,
+/// naming its cgroups). Later writes replace `state.json` by rename and leave this one alone,
+/// so `delete --force` can still find what to clean when `state.json` was damaged by hand.
+pub const RECOVERY_FILE: &str = ".recovery.json";
 const TMP_PREFIX: &str = "~creating.";
 
 /// How far `create` got; a container in `Creating` is invisible to `state` and `list` but
@@ -114,6 +118,14 @@ pub struct Locked {
     _lock: Flock<File>,
 }
 
+impl Locked {
+    /// The descriptor that holds the lock (a forked child must close its copy).
+    pub fn raw_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self._lock.as_raw_fd()
+    }
+}
+
 /// The state root.
 #[derive(Debug, Clone)]
 pub struct Root {
@@ -159,6 +171,9 @@ impl Root {
         };
         let lock = lock_dir(&tmp).map_err(cleanup)?;
         write_state(&tmp, initial).map_err(cleanup)?;
+        fs::hard_link(tmp.join(STATE_FILE), tmp.join(RECOVERY_FILE))
+            .map_err(|e| cleanup(Error::io("linking", &tmp, e)))?;
+        crate::testpoint::hit("state:reserve-tmp");
         let dest = self.dir(&initial.id);
         match nix::fcntl::renameat2(
             nix::fcntl::AT_FDCWD,
@@ -225,6 +240,19 @@ impl Root {
     }
 }
 
+impl Root {
+    /// Remove the temporary directories of `create` processes that died before renaming
+    /// theirs into place (a crash leaves them under a name no id can reach).
+    pub fn sweep_stale(&self) {
+        let Ok(rd) = fs::read_dir(&self.path) else { return };
+        for ent in rd.flatten() {
+            if let Some(rest) = ent.file_name().to_str().and_then(|n| n.strip_prefix(TMP_PREFIX)) {
+                remove_stale_tmp(&ent.path(), rest);
+            }
+        }
+    }
+}
+
 /// A temporary directory whose creator process is gone is a leftover of a crashed `create`.
 fn remove_stale_tmp(path: &Path, rest: &str) {
     let pid: i32 = rest.split('.').next().and_then(|p| p.parse().ok()).unwrap_or(0);
@@ -270,6 +298,7 @@ pub fn write_state(dir: &Path, st: &StateFile) -> Result<()> {
         .map_err(|e| Error::io("writing", &tmp, e))?;
     f.write_all(&bytes).map_err(|e| Error::io("writing", &tmp, e))?;
     f.sync_data().map_err(|e| Error::io("syncing", &tmp, e))?;
+    crate::testpoint::hit("state:write-tmp");
     fs::rename(&tmp, &target).map_err(|e| Error::io("renaming", &target, e))
 }
 
@@ -281,6 +310,16 @@ pub fn read_state(dir: &Path, id: &str) -> Result<StateFile> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::NotExist(id.to_string())),
         Err(e) => return Err(Error::io("reading", &p, e)),
     };
+    serde_json::from_slice(&bytes).map_err(|e| Error::State {
+        id: id.to_string(),
+        msg: format!("{}: {e}", p.display()),
+    })
+}
+
+/// The recovery copy of a container's first state (see [`RECOVERY_FILE`]).
+pub fn read_recovery(dir: &Path, id: &str) -> Result<StateFile> {
+    let p = dir.join(RECOVERY_FILE);
+    let bytes = fs::read(&p).map_err(|e| Error::io("reading", &p, e))?;
     serde_json::from_slice(&bytes).map_err(|e| Error::State {
         id: id.to_string(),
         msg: format!("{}: {e}", p.display()),

@@ -156,6 +156,20 @@ pub fn execve(path: &CStr, argv: &CStrArray, envp: &CStrArray) -> Errno {
     Errno::last()
 }
 
+/// In a forked child (before exec): close this process's copies of descriptors that belong
+/// to the parent alone (its end of the socket pair, the state directory lock). Held by the
+/// child, they would outlive a parent that dies mid-way: the child would never see the
+/// socket close, and the container's lock would never be released.
+pub fn close_parent_fds(fds: &[RawFd]) {
+    for &fd in fds {
+        // SAFETY: called only in the child of `spawn`, which leaves through `_exit` or
+        // `execve` and never drops the parent's `OwnedFd` values (they live on in the
+        // parent's copy of memory only). Closing the child's copy of the descriptor does not
+        // affect the parent's; close(2) is async-signal-safe.
+        unsafe { libc::close(fd) };
+    }
+}
+
 /// Mark every fd from `first` upwards close-on-exec (close_range with CLOSE_RANGE_CLOEXEC).
 pub fn cloexec_from(first: u32) -> Result<(), Errno> {
     // SAFETY: close_range takes plain integers; CLOSE_RANGE_CLOEXEC only sets flags and closes
