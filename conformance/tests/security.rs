@@ -324,6 +324,59 @@ fn c3_mount_destination_symlinks_stay_inside() {
     assert_eq!(fs::read_dir(&src).unwrap().count(), 1, "the bind source changed");
 }
 
+// The same class with the race of CVE-2021-30465 itself: while containers are created, a
+// thread keeps swapping the mount destination's parent between a real directory and a
+// symlink to a host directory. Whatever the timing, nothing may land in the host directory.
+// Checked to fail: with RESOLVE_IN_ROOT dropped from the in-root opens (rootfs.rs), the
+// tmpfs mount point was created in the host directory within the first rounds.
+#[test]
+fn c3_mount_destination_swapped_during_setup_stays_inside() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let Some(ctx) = TestCtx::new("sec3-race") else { return };
+    let host = host_dir(&ctx, "race-target");
+    let mut b = sh_bundle(&ctx, "true");
+    add_mount(
+        &mut b,
+        json!({"destination": "/swap/m", "type": "tmpfs", "source": "tmpfs"}),
+    );
+    b.save();
+    let swap = b.rootfs_path("swap");
+    let (dir, link) = (b.rootfs_path("swap.dir"), b.rootfs_path("swap.link"));
+    fs::create_dir_all(dir.join("m")).unwrap();
+    symlink(&host, &link).unwrap();
+    fs::create_dir_all(&swap).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (stop, swap, dir, link) = (stop.clone(), swap.clone(), dir.clone(), link.clone());
+        std::thread::spawn(move || {
+            // Exchange `swap` with the directory or the symlink, atomically, over and over.
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let other = if n % 2 == 0 { &link } else { &dir };
+                let _ = nix::fcntl::renameat2(
+                    nix::fcntl::AT_FDCWD,
+                    swap.as_path(),
+                    nix::fcntl::AT_FDCWD,
+                    other.as_path(),
+                    nix::fcntl::RenameFlags::RENAME_EXCHANGE,
+                );
+                n += 1;
+            }
+        })
+    };
+    for round in 0..40 {
+        let out = ctx
+            .cmd(&["run", "--bundle", b.dir_str(), &format!("sec3-race-{round}")])
+            .run();
+        let _ = out;
+        assert_empty_dir(&host, &format!("round {round}: a mount through the swapped symlink"));
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    assert_empty_dir(&host, "after the races");
+}
+
 // ---------------------------------------------------------------------------------------------
 // 4. CVE-2019-16884 class (/proc mount target replaced by a symlink) and CVE-2025-31133
 //    class (masked paths bound from a /dev/null the image replaced): refused or kept inside.
