@@ -708,7 +708,8 @@ fn drive(
 }
 
 /// Write the pid file atomically: a unique temp file in the same directory, renamed over the
-/// target; bare digits, no newline (go-runc parses it with Atoi).
+/// target; bare digits, no newline (go-runc parses it with Atoi). Not fsync'd, like runc's:
+/// the reader is on the same machine, and the pid is meaningless after a crash.
 pub fn write_pid_file(path: &Path, pid: Pid) -> Result<()> {
     let path = spec::absolute(path)?;
     let dir = path.parent().unwrap_or(Path::new("/"));
@@ -725,7 +726,6 @@ pub fn write_pid_file(path: &Path, pid: Pid) -> Result<()> {
         .map_err(|e| Error::io("creating pid file", &tmp, e))?;
     let r = f
         .write_all(pid.as_raw().to_string().as_bytes())
-        .and_then(|_| f.sync_data())
         .and_then(|_| fs::rename(&tmp, &path));
     if let Err(e) = r {
         let _ = fs::remove_file(&tmp);
