@@ -236,6 +236,38 @@ fn is_static_elf(p: &Path) -> bool {
     })
 }
 
+/// Create the parent cgroup `/runtime-cli-test/<tag>/<subject>` in every hierarchy, as an
+/// orchestrator's parent cgroup exists before its containers: each runtime then creates and
+/// removes only its container's own cgroup (runc and crun never remove parents, runtime-cli
+/// removes the ones it created, which would otherwise be a cost only it pays).
+pub fn make_parent_cgroups(tag: &str, subject: &str) -> Result<()> {
+    for h in hierarchies() {
+        let mut cur = h.clone();
+        for part in [CGROUP_TOP.trim_start_matches('/'), tag, subject] {
+            cur.push(part);
+            match fs::create_dir(&cur) {
+                Ok(()) => fill_cpuset(&h, &cur),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(format!("creating cgroup {}: {e}", cur.display())),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A new v1 cpuset cgroup starts with no cpus and mems: copy its parent's.
+fn fill_cpuset(h: &Path, dir: &Path) {
+    if !h.join("cpuset.cpus").exists() {
+        return;
+    }
+    let parent = dir.parent().unwrap_or(h);
+    for f in ["cpuset.cpus", "cpuset.mems"] {
+        if let Ok(v) = fs::read_to_string(parent.join(f)) {
+            let _ = fs::write(dir.join(f), v.trim());
+        }
+    }
+}
+
 /// Remove every cgroup under `/sys/fs/cgroup/*/runtime-cli-test/<tag>`, deepest first, with
 /// rmdir only (a cgroup that still holds a process stays and is reported), then the shared
 /// `/runtime-cli-test` parents if they became empty. Returns the cgroups that could not go.

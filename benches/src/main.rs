@@ -225,6 +225,7 @@ impl Bench {
     /// `run` of /bin/true in the foreground, and the floor, alternated.
     fn run_and_floor(&mut self) -> Result<()> {
         let run = self.metric("run", "run /bin/true (foreground, to exit)", "ms");
+        let run_cpu = self.metric("run_cpu", "  CPU time (user+sys) of run", "ms");
         let floor = self.metric("floor", "floor", "ms");
         let bundles: Vec<PathBuf> = (self.rts.iter())
             .map(|r| self.lab.bundle(&r.name, "run", &["/bin/true"]))
@@ -241,8 +242,9 @@ impl Bench {
                 } else {
                     let r = &self.rts[s];
                     let c = r.cmd(&["run", "--bundle", p(&bundles[s]), "run"]);
-                    let d = self.reaper.timed(c, &format!("{} run", r.name))?;
+                    let (d, cpu) = self.reaper.timed_cpu(c, &format!("{} run", r.name))?;
                     self.metrics[run].push(&r.name, ms(d));
+                    self.metrics[run_cpu].push(&r.name, ms(cpu));
                 }
             }
         }
@@ -259,6 +261,7 @@ impl Bench {
             self.metric("wait", "  wait (init exits)", "ms"),
             self.metric("delete", "  delete", "ms"),
         ];
+        let total_cpu = self.metric("lifecycle_cpu", "  CPU time (user+sys) of the four", "ms");
         let bundles: Vec<PathBuf> = (self.rts.iter())
             .map(|r| self.lab.bundle(&r.name, "lc", &["/bin/true"]))
             .collect::<Result<_>>()?;
@@ -268,7 +271,7 @@ impl Bench {
         for i in 0..self.o.n {
             for s in order(k, i) {
                 if s == self.rts.len() {
-                    let t0 = Instant::now();
+                    let (t0, cpu0) = (Instant::now(), proc::self_cpu() + proc::children_cpu());
                     let c = lib
                         .create("lc", runtime_core::CreateOptions::new(&lib_bundle))
                         .map_err(|e| format!("library create: {e}"))?;
@@ -276,24 +279,25 @@ impl Bench {
                     lib.wait_child(c.pid).map_err(|e| format!("library wait: {e}"))?;
                     lib.delete("lc", false).map_err(|e| format!("library delete: {e}"))?;
                     self.metrics[total].push(LIBRARY, ms(t0.elapsed()));
+                    let cpu = (proc::self_cpu() + proc::children_cpu()).saturating_sub(cpu0);
+                    self.metrics[total_cpu].push(LIBRARY, ms(cpu));
                     continue;
                 }
                 let r = &self.rts[s];
                 let pid_file = bundles[s].join("pid");
                 let _ = std::fs::remove_file(&pid_file);
                 let create = r.cmd(&["create", "--bundle", p(&bundles[s]), "--pid-file", p(&pid_file), "lc"]);
-                let dc = self.reaper.timed(create, &format!("{} create", r.name))?;
+                let (dc, cc) = self.reaper.timed_cpu(create, &format!("{} create", r.name))?;
                 let pid = proc::read_pid(&pid_file)?;
                 self.reaper.forget(pid);
-                let ds = self
-                    .reaper
-                    .timed(r.cmd(&["start", "lc"]), &format!("{} start", r.name))?;
+                let start = r.cmd(&["start", "lc"]);
+                let (ds, cs) = self.reaper.timed_cpu(start, &format!("{} start", r.name))?;
                 let t = Instant::now();
                 self.reaper.wait(pid)?;
                 let dw = t.elapsed();
-                let dd = self
-                    .reaper
-                    .timed(r.cmd(&["delete", "lc"]), &format!("{} delete", r.name))?;
+                let delete = r.cmd(&["delete", "lc"]);
+                let (dd, cd) = self.reaper.timed_cpu(delete, &format!("{} delete", r.name))?;
+                self.metrics[total_cpu].push(&r.name, ms(cc + cs + cd));
                 for (m, d) in phases.iter().zip([dc, ds, dw, dd]) {
                     self.metrics[*m].push(&r.name, ms(d));
                 }
@@ -306,6 +310,7 @@ impl Bench {
     /// exec of /bin/true into a running container, alternated.
     fn exec(&mut self) -> Result<()> {
         let m = self.metric("exec", "exec /bin/true into a running container", "ms");
+        let mc = self.metric("exec_cpu", "  CPU time (user+sys) of exec", "ms");
         for r in &self.rts {
             let b = self.lab.bundle(&r.name, "ex", &["sleep", "1000000"])?;
             self.reaper.must(
@@ -317,10 +322,10 @@ impl Bench {
             for i in 0..self.o.n {
                 for s in order(self.rts.len(), i) {
                     let r = &self.rts[s];
-                    let d = self
-                        .reaper
-                        .timed(r.cmd(&["exec", "ex", "/bin/true"]), &format!("{} exec", r.name))?;
+                    let exec = r.cmd(&["exec", "ex", "/bin/true"]);
+                    let (d, cpu) = self.reaper.timed_cpu(exec, &format!("{} exec", r.name))?;
                     self.metrics[m].push(&r.name, ms(d));
+                    self.metrics[mc].push(&r.name, ms(cpu));
                 }
             }
             Ok(())
@@ -621,6 +626,9 @@ fn real_main(args: &[String]) -> Result<()> {
     let t0 = Instant::now();
     let mut scale_keys = Vec::new();
     let result = (|| -> Result<()> {
+        for subject in b.rts.iter().map(|r| r.name.as_str()).chain(["library"]) {
+            lab::make_parent_cgroups(&b.lab.tag, subject)?;
+        }
         check_dev_null("at the start");
         if b.o.wants("size") {
             b.sizes()?;

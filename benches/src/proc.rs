@@ -95,19 +95,28 @@ impl Reaper {
 
     /// Run `cmd` (stdin and stdout on /dev/null), wait for it, and return how long it took
     /// from spawn to exit. A non-zero exit is an error naming `what` and showing its stderr.
-    pub fn timed(&mut self, mut cmd: Command, what: &str) -> Result<Duration> {
+    pub fn timed(&mut self, cmd: Command, what: &str) -> Result<Duration> {
+        self.timed_cpu(cmd, what).map(|(wall, _)| wall)
+    }
+
+    /// [`Reaper::timed`], and the CPU time (user + system) of the process and of the
+    /// descendants it waited for, from the growth of getrusage(RUSAGE_CHILDREN): on a busy
+    /// machine the work done is steadier than the wall time.
+    pub fn timed_cpu(&mut self, mut cmd: Command, what: &str) -> Result<(Duration, Duration)> {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(self.stderr_file()?);
+        let cpu0 = children_cpu();
         let t0 = Instant::now();
         let child = cmd.spawn().map_err(|e| format!("{what}: spawning: {e}"))?;
         self.forget(child.id() as i32);
         let code = self.wait(child.id() as i32)?;
         let dt = t0.elapsed();
+        let cpu = children_cpu().saturating_sub(cpu0);
         if code != 0 {
             return Err(self.failure(what, code));
         }
-        Ok(dt)
+        Ok((dt, cpu))
     }
 
     /// Run `cmd` untimed; its exit code is returned, not judged.
@@ -156,6 +165,24 @@ impl Reaper {
             .parse()
             .map_err(|_| format!("{what}: bad probe output {out:?}"))
     }
+}
+
+/// User + system CPU time of the reaped children so far.
+pub fn children_cpu() -> Duration {
+    cpu_of(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+}
+
+/// User + system CPU time of the bench process itself so far.
+pub fn self_cpu() -> Duration {
+    cpu_of(nix::sys::resource::UsageWho::RUSAGE_SELF)
+}
+
+fn cpu_of(who: nix::sys::resource::UsageWho) -> Duration {
+    let Ok(ru) = nix::sys::resource::getrusage(who) else {
+        return Duration::ZERO;
+    };
+    let tv = |t: nix::sys::time::TimeVal| Duration::new(t.tv_sec() as u64, t.tv_usec() as u32 * 1000);
+    tv(ru.user_time()) + tv(ru.system_time())
 }
 
 /// argv[1] that makes the bench binary act as the RSS probe.
