@@ -45,7 +45,7 @@ pub fn enter_guarded_namespace() -> Result<()> {
             &unified,
             Some("tmpfs"),
             MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-            Some("size=1m,mode=755"),
+            Some("size=64m,mode=755"),
         )
         .map_err(|e| format!("mounting a tmpfs on {}: {e}", unified.display()))?;
     }
