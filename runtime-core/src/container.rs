@@ -264,12 +264,19 @@ impl Runtime {
         if !self.root.path().exists() {
             return Ok((out, errs));
         }
+        // One /etc/passwd lookup per owner, not per container.
+        let mut owners: std::collections::HashMap<u32, String> = std::collections::HashMap::new();
         for id in self.root.ids()? {
             let dir = self.root.dir(&id);
             match self.load_visible(&id) {
                 Ok(st) => {
                     let owner = fs::metadata(&dir)
-                        .map(|m| state::owner_name(m.uid()))
+                        .map(|m| {
+                            owners
+                                .entry(m.uid())
+                                .or_insert_with(|| state::owner_name(m.uid()))
+                                .clone()
+                        })
                         .unwrap_or_default();
                     out.push(public_state(&st, &dir, owner));
                 }
