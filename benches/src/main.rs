@@ -580,6 +580,24 @@ fn real_main(args: &[String]) -> Result<()> {
     nix::sys::prctl::set_child_subreaper(true).map_err(|e| format!("PR_SET_CHILD_SUBREAPER: {e}"))?;
     for stale in lab::stale_runs() {
         eprintln!("removing the leftovers of an interrupted run: {stale}");
+        // Its containers first, each by its own runtime (a killed run leaves them behind).
+        let state = Path::new(lab::WORK_BASE).join(&stale).join("state");
+        for (name, bin) in [(CLI, &o.cli), (CRUN, &o.crun), (RUNC, &o.runc)] {
+            let root = state.join(name);
+            let ids = std::fs::read_dir(&root)
+                .map(|rd| rd.flatten().filter_map(|e| e.file_name().into_string().ok()).collect())
+                .unwrap_or_else(|_| Vec::new());
+            for id in ids.iter().filter(|i| !i.starts_with('.') && !i.starts_with('~')) {
+                let _ = Command::new(bin)
+                    .arg("--root")
+                    .arg(&root)
+                    .args(["delete", "--force", id])
+                    .stdin(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .status();
+            }
+        }
         let left = lab::remove_cgroups(&stale);
         let _ = lab::remove_work(&Path::new(lab::WORK_BASE).join(&stale));
         for l in left {
