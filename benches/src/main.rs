@@ -81,7 +81,7 @@ fn parse_opts(args: &[String]) -> Result<Opts> {
         match a.as_str() {
             "--n" => o.n = num(val()?)?.max(1),
             "--json" => o.json = Some(PathBuf::from(val()?)),
-            "--many" => o.many = num(val()?)?,
+            "--many" => o.many = num(val()?)?.max(1),
             "--scale" => {
                 o.scale = val()?
                     .split(',')
