@@ -114,18 +114,33 @@ impl Runtime {
     /// Create a container from a bundle: everything is set up and the init waits for
     /// [`Runtime::start`]. On failure nothing is left behind.
     pub fn create(&self, id: &str, opts: CreateOptions) -> Result<Created> {
-        self.create_impl(id, opts, None).map(|(c, _)| c)
+        self.create_impl(id, opts, None, false).map(|(c, _, _)| c)
     }
 
     /// `create`; with `proxy` (one end of a socket pair, for a foreground `run`), a
-    /// terminal's master goes there instead of to a console socket. Also says whether the
-    /// process has a terminal.
-    fn create_impl(&self, id: &str, opts: CreateOptions, proxy: Option<OwnedFd>) -> Result<(Created, bool)> {
+    /// terminal's master goes there instead of to a console socket. `start_now` is `run`'s
+    /// create and start in one: the start byte is in the FIFO before the init is spawned, so
+    /// the init goes on to exec as soon as it is ready instead of sleeping until a separate
+    /// `start` wakes it; the FIFO is removed and the poststart hooks run before returning.
+    /// Not with startContainer hooks, which must run before the byte. Returns whether the
+    /// process has a terminal and whether it was started.
+    fn create_impl(
+        &self,
+        id: &str,
+        opts: CreateOptions,
+        proxy: Option<OwnedFd>,
+        start_now: bool,
+    ) -> Result<(Created, bool, bool)> {
         spec::validate_id(id)?;
         let checked = spec::load(&opts.bundle)?;
         let s = checked.spec();
         let process = s.process().as_ref().expect("validated");
         let terminal = process.terminal().unwrap_or(false);
+        let start_now = start_now
+            && s.hooks()
+                .as_ref()
+                .and_then(|h| h.start_container().as_ref())
+                .is_none_or(|v| v.is_empty());
         match (terminal, &opts.console_socket) {
             (true, None) if proxy.is_some() => {}
             (true, None) => {
@@ -221,6 +236,9 @@ impl Runtime {
                 cgroups::resources::apply(&layout, &linux.resources().clone().unwrap_or_default(), Some(&rules))?;
             }
             let fifo = make_fifo(&locked.dir)?;
+            if start_now {
+                nix::unistd::write(&fifo, &[0]).map_err(|e| Error::sys("writing the start byte to exec.fifo", e))?;
+            }
             let console = match &opts.console_socket {
                 Some(p) => Some(connect_console(p)?),
                 None if terminal => proxy,
@@ -282,10 +300,15 @@ impl Runtime {
             if let Some(pf) = &opts.pid_file {
                 write_pid_file(pf, created.pid)?;
             }
+            if start_now {
+                let fifo = locked.dir.join(EXEC_FIFO);
+                fs::remove_file(&fifo).map_err(|e| Error::io("removing", &fifo, e))?;
+                poststart(&st)?;
+            }
             Ok(created)
         })();
         match result {
-            Ok(c) => Ok((c, terminal)),
+            Ok(c) => Ok((c, terminal, start_now)),
             Err(e) => {
                 destroy(&st, &locked.dir);
                 // runtime.md lifecycle: a failed create continues at "destroy" (step 12) and
@@ -354,18 +377,10 @@ impl Runtime {
         f.write_all(&[0]).map_err(|e| Error::io("writing", &fifo, e))?;
         crate::testpoint::hit("start:signalled");
         fs::remove_file(&fifo).map_err(|e| Error::io("removing", &fifo, e))?;
-        if let Some(post) = st
-            .hooks
-            .as_ref()
-            .and_then(|h| h.poststart().as_deref())
-            .filter(|v| !v.is_empty())
-        {
-            let state = hooks::state_json(id, st.pid, "running", &st.bundle, st.annotations.as_ref());
-            if let Err(e) = hooks::run_hooks(HookKind::Poststart, post, &state) {
-                // A failed poststart hook stops the container (runtime spec 1.1, runc).
-                let _ = signal_init(&st, libc::SIGKILL);
-                return Err(e);
-            }
+        if let Err(e) = poststart(&st) {
+            // A failed poststart hook stops the container (runtime spec 1.1, runc).
+            let _ = signal_init(&st, libc::SIGKILL);
+            return Err(e);
         }
         Ok(())
     }
@@ -395,12 +410,19 @@ impl Runtime {
         if !self.root.path().exists() {
             return Ok(());
         }
+        // One /etc/passwd lookup per owner, not per container.
+        let mut owners: std::collections::HashMap<u32, String> = std::collections::HashMap::new();
         for id in self.root.ids()? {
             let dir = self.root.dir(&id);
             match self.load_visible(&id) {
                 Ok(st) => {
                     let owner = fs::metadata(&dir)
-                        .map(|m| state::owner_name(m.uid()))
+                        .map(|m| {
+                            owners
+                                .entry(m.uid())
+                                .or_insert_with(|| state::owner_name(m.uid()))
+                                .clone()
+                        })
                         .unwrap_or_default();
                     f(Ok(public_state(&st, &dir, owner)));
                 }
@@ -667,7 +689,7 @@ impl Runtime {
             }
             _ => (None, None),
         };
-        let (created, terminal) = self.create_impl(id, opts, theirs)?;
+        let (created, terminal, started) = self.create_impl(id, opts, theirs, true)?;
         let master = match (terminal, &ours) {
             (true, Some(sock)) => match crate::ttyproxy::receive_master(sock.as_fd()) {
                 Ok(m) => Some(m),
@@ -679,9 +701,11 @@ impl Runtime {
             _ => None,
         };
         drop(ours);
-        if let Err(e) = self.start(id) {
-            let _ = self.delete(id, true);
-            return Err(e);
+        if !started {
+            if let Err(e) = self.start(id) {
+                let _ = self.delete(id, true);
+                return Err(e);
+            }
         }
         if run.detach {
             return Ok(0);
@@ -854,6 +878,20 @@ fn init_waits_on_fifo(fifo: &Path) -> bool {
         Ok(_) => true,
         Err(e) => !matches!(e.raw_os_error(), Some(libc::ENXIO) | Some(libc::ENOENT)),
     }
+}
+
+/// Run the poststart hooks of a container that has just been started.
+fn poststart(st: &StateFile) -> Result<()> {
+    let Some(post) = st
+        .hooks
+        .as_ref()
+        .and_then(|h| h.poststart().as_deref())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(());
+    };
+    let state = hooks::state_json(&st.id, st.pid, "running", &st.bundle, st.annotations.as_ref());
+    hooks::run_hooks(HookKind::Poststart, post, &state)
 }
 
 /// Signal the recorded init through a pidfd, after checking that the pid still names the
@@ -1106,7 +1144,8 @@ fn drive(
 }
 
 /// Write the pid file atomically: a unique temp file in the same directory, renamed over the
-/// target; bare digits, no newline (go-runc parses it with Atoi).
+/// target; bare digits, no newline (go-runc parses it with Atoi). Not fsync'd, like runc's:
+/// the reader is on the same machine, and the pid is meaningless after a crash.
 pub fn write_pid_file(path: &Path, pid: Pid) -> Result<()> {
     let path = spec::absolute(path)?;
     let dir = path.parent().unwrap_or(Path::new("/"));
@@ -1123,7 +1162,6 @@ pub fn write_pid_file(path: &Path, pid: Pid) -> Result<()> {
         .map_err(|e| Error::io("creating pid file", &tmp, e))?;
     let r = f
         .write_all(pid.as_raw().to_string().as_bytes())
-        .and_then(|_| f.sync_data())
         .and_then(|_| fs::rename(&tmp, &path));
     if let Err(e) = r {
         let _ = fs::remove_file(&tmp);

@@ -420,7 +420,16 @@ pub fn missing(hs: &[Hierarchy], dirs: &[PathBuf]) -> Vec<PathBuf> {
 
 /// Whether the container's cgroup is frozen (v1 freezer or v2 cgroup.freeze).
 pub fn frozen(set: &CgroupSet) -> bool {
-    for d in &set.dirs {
+    // The v1 freezer hierarchy is normally mounted at `.../freezer`: try it first, so a
+    // status check (every verb, and `list` once per container) opens one file instead of
+    // failing on every hierarchy listed before it.
+    let in_freezer = |d: &&PathBuf| d.components().any(|c| c.as_os_str() == "freezer");
+    for d in set
+        .dirs
+        .iter()
+        .filter(in_freezer)
+        .chain(set.dirs.iter().filter(|d| !in_freezer(d)))
+    {
         if let Ok(s) = fs::read_to_string(d.join("freezer.state")) {
             return s.trim() == "FROZEN";
         }
