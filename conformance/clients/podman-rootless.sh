@@ -63,12 +63,11 @@ cleanup() {
 trap cleanup EXIT
 
 # asu CMD... — run CMD as the test user, with a clean environment.
-asu() {
-  (cd "$p/home" && T setpriv --reuid "$user" --regid "$user" --init-groups \
-    env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME="$p/home" USER="$user" \
-    XDG_RUNTIME_DIR="$p/xdg" CONTAINERS_CONF="$p/containers.conf" \
-    CONTAINERS_STORAGE_CONF="$p/storage.conf" "$@")
-}
+as_user=(setpriv --reuid "$user" --regid "$user" --init-groups
+  env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME="$p/home" USER="$user"
+  XDG_RUNTIME_DIR="$p/xdg" CONTAINERS_CONF="$p/containers.conf"
+  CONTAINERS_STORAGE_CONF="$p/storage.conf")
+asu() { (cd "$p/home" && T "${as_user[@]}" "$@"); }
 pm() { asu /usr/bin/podman --runtime "$rt" "$@"; }
 R=(--pull never --network none)
 image=localhost/busybox:latest
@@ -110,6 +109,13 @@ runtime_is_runtime_cli() {
   expect_eq "$(stat -c %u "/proc/$pid")" "$uid" "owner of the container's init on the host"
   out="$(pm exec rl1 id -u)"
   expect_eq "$out" 0 "exec uid"
+  # `exec -it` typed into through a pty (ptytype.py): the command runs, `exit 3` propagates.
+  local rc=0
+  out="$(cd "$p/home" && T "$here/ptytype.py" 'echo typed-$((6*7)); tty; exit 3\n' -- "${as_user[@]}" /usr/bin/podman --runtime "$rt" exec -it rl1 sh | tr -d '\r')" || rc=$?
+  echo "$out"
+  expect_in "$out" "typed-42"
+  expect_in "$out" "/dev/pts/"
+  expect_eq "$rc" 3 "exit status of the interactive exec"
   pm rm -f -t 0 rl1
   refute pm container exists rl1
   refute ls -d "$p/xdg"/*/"$cid"
