@@ -67,6 +67,28 @@ exit_code_propagated() {
 }
 op exit-code-propagated exit_code_propagated
 
+# typed CMD... — run a client on a pty of its own (ptytype.py), wait for busybox sh's prompt,
+# type a command and `exit 3`; the output (echo of the typed line, then its result) goes to
+# stdout and the exit status is the client's. ptytype.py also fails (125) if the client left
+# the pty's terminal modes changed (raw mode not restored).
+typed() { T "$here/ptytype.py" 'echo typed-$((6*7)); tty; exit 3\n' -- "$@"; }
+expect_typed() {
+  local out rc=0
+  out="$(typed "$@" | tr -d '\r')" || rc=$?
+  echo "$out"
+  expect_in "$out" "typed-42"
+  expect_in "$out" "/dev/pts/"
+  expect_eq "$rc" 3 "exit status of the interactive session"
+}
+
+run_tty_interactive() {
+  # `ctr run -t`: ctr puts its terminal in raw mode and copies it to the container's console
+  # (the master the shim got from runtime-cli through --console-socket).
+  expect_typed /usr/bin/ctr -a "$sock" run -t --rm $(runargs tty1) "$image" tty1 /bin/sh
+  if ctr task ls -q | grep -qx tty1; then echo "task tty1 left behind" >&2; return 1; fi
+}
+op run-tty-interactive run_tty_interactive
+
 runtime_error_in_ctr_message() {
   local out rc=0
   out="$(ctr run --rm $(runargs err1) "$image" err1 /no/such/binary 2>&1)" || rc=$?
@@ -104,6 +126,8 @@ task_exec_tty() {
   echo "$out"
   expect_in "$out" "/dev/pts/"
   expect_in "$out" "stdin-is-a-tty"
+  # Interactively: a shell on the exec's pty runs what is typed; its exit status comes back.
+  expect_typed /usr/bin/ctr -a "$sock" task exec -t --exec-id t2 bg1 /bin/sh
 }
 op task-exec-tty task_exec_tty
 

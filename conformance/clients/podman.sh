@@ -111,11 +111,18 @@ exec_plain() {
 op exec exec_plain
 
 exec_it() {
-  local out
+  local out rc
   out="$(T script -qec "env CONTAINERS_CONF='$CONTAINERS_CONF' CONTAINERS_STORAGE_CONF='$CONTAINERS_STORAGE_CONF' /usr/bin/podman --runtime '$RT' exec -it bg1 sh -c 'tty; test -t 0 && echo stdin-is-a-tty'" /dev/null | tr -d '\r')"
   echo "$out"
   expect_in "$out" "/dev/pts/"
   expect_in "$out" "stdin-is-a-tty"
+  # Interactively: busybox sh on the exec's pty runs what is typed; its exit status comes back.
+  rc=0
+  out="$(T "$here/ptytype.py" 'echo typed-$((6*7)); tty; exit 3\n' -- env CONTAINERS_CONF="$CONTAINERS_CONF" CONTAINERS_STORAGE_CONF="$CONTAINERS_STORAGE_CONF" /usr/bin/podman --runtime "$RT" exec -it bg1 sh | tr -d '\r')" || rc=$?
+  echo "$out"
+  expect_in "$out" "typed-42"
+  expect_in "$out" "/dev/pts/"
+  expect_eq "$rc" 3 "exit status of the interactive session"
 }
 op exec-it exec_it
 

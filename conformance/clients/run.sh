@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # conformance/clients/run.sh [SUITE...] — run the real-client suites (containerd, podman,
-# docker, cri; default: all) against $RUNTIME_CLI_BIN. Each suite runs in a private mount
+# podman-rootless, docker, cri; default: all) against $RUNTIME_CLI_BIN. Each suite runs in a private mount
 # namespace with the supervisor's cgroups covered read-only, in a cgroup of its own under
 # /runtime-cli-test/, with a private daemon under a temporary directory that is stopped
 # (by pid), unmounted and removed afterwards. Prints PASS/FAIL/XFAIL per operation and a
@@ -19,7 +19,7 @@ fi
 [ -n "$RT" ] && [ -x "$RT" ] || { echo "run.sh: no runtime-cli binary (cargo build -p runtime-cli, or set RUNTIME_CLI_BIN)" >&2; exit 1; }
 RT="$(realpath "$RT")"
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(containerd podman docker cri)
+[ ${#suites[@]} -gt 0 ] || suites=(containerd podman podman-rootless docker cri)
 for s in "${suites[@]}"; do
   [ -f "$here/$s.sh" ] || { echo "run.sh: unknown suite $s" >&2; exit 1; }
 done

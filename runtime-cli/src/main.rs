@@ -102,12 +102,13 @@ fn main() -> ExitCode {
 }
 
 /// The state root: `--root`, or the default (runc's rule: `$XDG_RUNTIME_DIR` only when not
-/// running as real root).
+/// running as real root, or as root of a user namespace when `$USER` is unset or not root,
+/// as inside rootless podman's namespace, where conmon passes no `$USER`).
 fn runtime(m: &ArgMatches) -> Result<(Runtime, bool), String> {
     let explicit = m.value_source("root") == Some(ValueSource::CommandLine);
     let root = if explicit {
         PathBuf::from(m.get_one::<String>("root").expect("has default"))
-    } else if !nix_is_root() {
+    } else if !nix_is_root() || userns_of_a_user() {
         match std::env::var_os("XDG_RUNTIME_DIR") {
             Some(x) => PathBuf::from(x).join("runtime-cli"),
             None => PathBuf::from(DEFAULT_ROOT),
@@ -122,6 +123,10 @@ fn runtime(m: &ArgMatches) -> Result<(Runtime, bool), String> {
         _ => {}
     }
     Ok((rt, explicit))
+}
+
+fn userns_of_a_user() -> bool {
+    runtime_core::in_user_namespace() && std::env::var_os("USER").is_none_or(|u| u != "root")
 }
 
 fn nix_is_root() -> bool {

@@ -92,12 +92,13 @@ impl Runtime {
         }
         Ok(Runtime {
             root: Root::new(abs),
-            rootless: !nix::unistd::geteuid().is_root(),
+            rootless: !nix::unistd::geteuid().is_root() || crate::in_user_namespace(),
         })
     }
 
     /// Rootless mode (runc's `--rootless`): cgroups that cannot be created are skipped when
-    /// the config sets no resource limits. The default is on when not running as root.
+    /// the config sets no resource limits. The default is on when not running as root, or as
+    /// root of a user namespace that is not the initial one (runc's rule).
     pub fn set_rootless(&mut self, on: bool) {
         self.rootless = on;
     }
@@ -180,6 +181,14 @@ impl Runtime {
             ));
         }
         let (hs, dirs) = cgroups::plan(&cg_path, id)?;
+        // Rootless without a delegated, writable cgroup and nothing to limit: no cgroup of our
+        // own (runc's rootless behaviour); a `cgroup` mount shows the caller's cgroups.
+        let no_cgroup = self.rootless && !has_limits(linux.resources().as_ref()) && !cgroups::creatable(&hs, &dirs);
+        let (dirs, mount_dirs) = if no_cgroup {
+            (vec![], cgroups::own_dirs(&hs)?)
+        } else {
+            (dirs.clone(), dirs)
+        };
         let plan_opts = PlanOptions {
             no_pivot: opts.no_pivot,
             no_new_keyring: opts.no_new_keyring,
@@ -188,7 +197,7 @@ impl Runtime {
             cgroups: hs
                 .iter()
                 .cloned()
-                .zip(dirs.iter().cloned())
+                .zip(mount_dirs.iter().cloned())
                 .filter(|(h, _)| !h.controllers.is_empty() || h.v2)
                 .collect(),
         };
@@ -223,6 +232,7 @@ impl Runtime {
         crate::testpoint::hit("create:reserved");
         let result = (|| -> Result<Created> {
             st.cgroup = match cgroups::create(&hs, &dirs) {
+                Ok(_) if no_cgroup => CgroupSet::default(),
                 Ok(set) => set,
                 // Rootless without a delegated, writable cgroup: nothing to limit, so run
                 // without a cgroup of our own (runc's rootless behaviour).

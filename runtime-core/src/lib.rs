@@ -60,6 +60,16 @@ pub fn sys_is_root() -> bool {
     nix::unistd::getuid().is_root()
 }
 
+/// Whether this process runs in a user namespace other than the initial one (its
+/// `/proc/self/uid_map` is not the identity map of every id), as a runtime started by rootless
+/// podman does: uid 0 there is an unprivileged user outside (runc's `RunningInUserNS`).
+pub fn in_user_namespace() -> bool {
+    match std::fs::read_to_string("/proc/self/uid_map") {
+        Ok(map) => map.split_whitespace().collect::<Vec<_>>() != ["0", "0", "4294967295"],
+        Err(_) => false,
+    }
+}
+
 /// Where the library's debug-level messages go (for example a seccomp rule skipped because
 /// libseccomp does not know the syscall's name). Nothing is printed unless a sink is set:
 /// the CLI sets one that writes `level=debug` log entries under `--debug`.

@@ -498,7 +498,8 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
     };
 
     // Inside any user namespace (new or joined) mknod is refused: devices are bound.
-    let in_user_ns = checked.has_namespace(LinuxNamespaceType::User);
+    // Also when the runtime itself runs in a user namespace (rootless podman): no mknod there.
+    let in_user_ns = checked.has_namespace(LinuxNamespaceType::User) || crate::in_user_namespace();
     let rootfs = rootfs_plan(checked, opts, in_user_ns, process.cwd())?;
     let process = spec.process().as_ref().expect("validated");
     let activated;

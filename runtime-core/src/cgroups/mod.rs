@@ -224,6 +224,49 @@ pub fn dirs_for(hs: &[Hierarchy], own: &[(Vec<String>, String)], cgroups_path: &
         .collect()
 }
 
+/// The caller's own directory in each hierarchy (from `/proc/self/cgroup`): what the `cgroup`
+/// mount of a rootless container without a cgroup of its own shows, as with runc.
+pub fn own_dirs(hs: &[Hierarchy]) -> Result<Vec<PathBuf>> {
+    let text = fs::read_to_string("/proc/self/cgroup").map_err(|e| Error::io("reading", "/proc/self/cgroup", e))?;
+    let own = parse_proc_cgroup(&text);
+    Ok(hs
+        .iter()
+        .map(|h| {
+            let p = own
+                .iter()
+                .find(|(c, _)| {
+                    if h.v2 {
+                        c.is_empty()
+                    } else {
+                        !c.is_empty() && c.iter().all(|x| h.has(x))
+                    }
+                })
+                .map(|(_, p)| p.as_str())
+                .unwrap_or("/");
+            h.mountpoint.join(p.trim_start_matches('/'))
+        })
+        .collect())
+}
+
+/// Whether every directory can be created (or exists): the nearest existing ancestor of each
+/// missing one is writable by us. False for an unprivileged user (or root of a user namespace)
+/// without a delegated subtree.
+pub fn creatable(hs: &[Hierarchy], dirs: &[PathBuf]) -> bool {
+    hs.iter().zip(dirs).all(|(h, dir)| {
+        let mut p = dir.as_path();
+        if p.is_dir() {
+            return true;
+        }
+        while !p.exists() && p != h.mountpoint {
+            match p.parent() {
+                Some(q) => p = q,
+                None => break,
+            }
+        }
+        nix::unistd::access(p, nix::unistd::AccessFlags::W_OK).is_ok()
+    })
+}
+
 /// Create the directories (copying cpuset.cpus/mems into new cpuset levels, which start
 /// empty), refusing a pre-existing cgroup that already has processes in it.
 pub fn create(hs: &[Hierarchy], dirs: &[PathBuf]) -> Result<CgroupSet> {
