@@ -257,3 +257,47 @@ fn r02_rootless_range_mapping_through_newuidmap() {
         "mapped through the subordinate range"
     );
 }
+
+/// `spec --rootless` written by the user runs as is (terminal and all: a foreground `run`
+/// proxies the terminal, here fed from a pipe) and exits with the shell's status.
+#[test]
+fn r03_rootless_spec_runs_as_is() {
+    let Some(ctx) = TestCtx::new("r03") else { return };
+    let Some(r) = setup(&ctx) else { return };
+    let dir = ctx.scratch("rootless-spec");
+    fs::create_dir_all(dir.join("rootfs")).expect("mkdir");
+    conformance::bundle::build_rootfs(&dir.join("rootfs")).expect("rootfs");
+    for p in [dir.clone(), dir.join("rootfs")] {
+        chown(&p, Some(r.uid), Some(r.gid)).expect("chown");
+    }
+    let script = format!(
+        "cd {} && \"$0\" spec --rootless && (sleep 1; echo 'echo as-is-ok; exit 4') | \"$0\" run r03",
+        dir.display()
+    );
+    let (out_path, err_path) = (ctx.scratch("r03.out"), ctx.scratch("r03.err"));
+    let o = Command::new("setpriv")
+        .args([
+            &format!("--reuid={}", r.uid),
+            &format!("--regid={}", r.gid),
+            "--clear-groups",
+            "--",
+            "/bin/sh",
+            "-c",
+            &script,
+        ])
+        .arg(&r.bin)
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .env("XDG_RUNTIME_DIR", &r.xdg)
+        .stdout(fs::File::create(&out_path).expect("out"))
+        .stderr(fs::File::create(&err_path).expect("err"))
+        .status()
+        .expect("setpriv");
+    let out = fs::read_to_string(&out_path).unwrap_or_default();
+    let err = fs::read_to_string(&err_path).unwrap_or_default();
+    assert_eq!(o.code(), Some(4), "exit status of the shell:\n{out}\n{err}");
+    assert!(out.contains("as-is-ok"), "{out}\n{err}");
+    let config: Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("config.json")).expect("config")).expect("json");
+    assert_eq!(config["linux"]["uidMappings"][0]["hostID"], r.uid, "mapped to the user");
+}
