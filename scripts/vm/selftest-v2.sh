@@ -45,8 +45,10 @@ if [ "${1:-}" = --inside ]; then
   check "memory.max is enforced (OOM kill counted)" \
     sh -c "echo 32M >$t/memory.max && echo 0 >$t/memory.swap.max && (echo 0 >$t/cgroup.procs && exec dd if=/dev/zero of=/dev/null bs=100M count=1 2>/dev/null); grep -q 'oom_kill [1-9]' $t/memory.events"
   rmdir $t 2>/dev/null
-  check "proc, sysfs, devtmpfs, devpts, /dev/shm, /dev/mqueue, /run, /tmp mounted" \
-    sh -c 'for m in /proc /sys /dev /dev/pts /dev/shm /dev/mqueue /run /tmp; do mountpoint -q $m || { echo "$m"; exit 1; }; done'
+  # /tmp is the host's (read-only lower layer) when the checkout itself lives under /tmp.
+  case "$PWD/" in /tmp/*) tmp_mp="" ;; *) tmp_mp=/tmp ;; esac
+  check "proc, sysfs, devtmpfs, devpts, /dev/shm, /dev/mqueue, /run${tmp_mp:+, /tmp} mounted" \
+    sh -c "for m in /proc /sys /dev /dev/pts /dev/shm /dev/mqueue /run $tmp_mp; do mountpoint -q \$m || { echo \$m; exit 1; }; done"
   check "root file system is a writable overlay" sh -c 'test "$(stat -f -c %T /)" = overlayfs && touch /selftest-write && rm /selftest-write'
   check "user, pid, mount, cgroup, time namespaces" unshare -U -p -m -C -T -f -r true
   check "a cgroup namespace sees itself as /" test "$(unshare -C cat /proc/self/cgroup)" = "0::/"
