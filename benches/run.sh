@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # benches/run.sh [ARGS...] — the benchmark in one command (as root): install runc, crun and
-# busybox-static (idempotent), build runtime-cli and the harness in release mode, and run
+# busybox-static (idempotent), build runtime-cli, the harness and the C API subject
+# (benches/capi_lifecycle.c against libruntime) in release mode, and run
 # the harness with ARGS (see `target/release/benches --help`; e.g. --n 50 --json out.json,
 # or --smoke for a tiny run). The table goes to stdout; progress to stderr.
 set -euo pipefail
@@ -27,4 +28,17 @@ fi
 
 command -v cargo >/dev/null || export PATH="$HOME/.cargo/bin:/root/.cargo/bin:$PATH"
 cargo build --locked --release -p runtime-cli -p benches >&2
-exec "$top/target/release/benches" --runtime-cli "$top/target/release/runtime-cli" "$@"
+
+# The C API subject: benches/capi_lifecycle.c linked statically with libruntime (release),
+# installed by runtime-capi/install.sh into target/bench-capi, with the flags of its
+# runtime.pc (--static: libruntime's own dependencies).
+capi_prefix="$top/target/bench-capi"
+"$top/runtime-capi/install.sh" "$capi_prefix" >&2
+export PKG_CONFIG_PATH="$capi_prefix/lib/pkgconfig"
+# shellcheck disable=SC2046 # word splitting of pkg-config's flags is wanted
+cc -O2 -Wall -Werror $(pkg-config --cflags runtime) "$here/capi_lifecycle.c" \
+  "$capi_prefix/lib/libruntime.a" $(pkg-config --static --libs-only-l runtime | sed 's/-lruntime\b//') \
+  -o "$top/target/release/capi-lifecycle"
+
+exec "$top/target/release/benches" --runtime-cli "$top/target/release/runtime-cli" \
+  --capi "$top/target/release/capi-lifecycle" "$@"

@@ -8,6 +8,7 @@
 //! ```
 #![deny(unsafe_code)]
 
+mod capi;
 mod lab;
 mod proc;
 mod report;
@@ -20,10 +21,11 @@ use serde_json::json;
 
 use lab::{Lab, Result};
 use proc::Reaper;
-use report::{Metric, CLI, CRUN, FLOOR, LIBRARY, RUNC};
+use report::{Metric, CAPI, CLI, CRUN, FLOOR, LIBRARY, RUNC};
 
 const USAGE: &str = "usage: benches [--n N] [--json FILE] [--many N] [--scale L1,L2,...] [--smoke]
-                 [--only LIST] [--runtime-cli PATH] [--crun PATH] [--runc PATH] [--also NAME=PATH]...
+                 [--only LIST] [--runtime-cli PATH] [--crun PATH] [--runc PATH] [--capi PATH]
+                 [--also NAME=PATH]...
   --n N          iterations of each timed measurement per runtime (default 50)
   --json FILE    also write the results (medians, ratios, every sample) as JSON
   --many N       containers in each state root for `state` and `list` (default 1000)
@@ -32,6 +34,8 @@ const USAGE: &str = "usage: benches [--n N] [--json FILE] [--many N] [--scale L1
   --only LIST    measure only these, comma-separated: size,run,lifecycle,exec,rss,scale
                  (scale includes state and list); default all
   --runtime-cli  the binary under test (default: runtime-cli beside this binary)
+  --capi PATH    benches/capi_lifecycle.c built against libruntime, for the C API row of the
+                 lifecycle (default: capi-lifecycle beside this binary; benches/run.sh builds it)
   --also N=PATH  one more runc-compatible binary, alternated with the others and shown in its
                  own column (e.g. a build of runtime-cli before a change, for a before/after)
 Needs root. Everything it makes (containers, state, cgroups under /runtime-cli-test/bench-PID,
@@ -46,6 +50,7 @@ struct Opts {
     cli: PathBuf,
     crun: PathBuf,
     runc: PathBuf,
+    capi: PathBuf,
     also: Vec<(String, PathBuf)>,
     only: Vec<String>,
 }
@@ -71,6 +76,7 @@ fn parse_opts(args: &[String]) -> Result<Opts> {
         cli: exe_dir.join("runtime-cli"),
         crun: which("crun"),
         runc: which("runc"),
+        capi: exe_dir.join("capi-lifecycle"),
         also: Vec::new(),
         only: Vec::new(),
     };
@@ -100,13 +106,14 @@ fn parse_opts(args: &[String]) -> Result<Opts> {
             "--runtime-cli" => o.cli = PathBuf::from(val()?),
             "--crun" => o.crun = PathBuf::from(val()?),
             "--runc" => o.runc = PathBuf::from(val()?),
+            "--capi" => o.capi = PathBuf::from(val()?),
             "--also" => {
                 let v = val()?;
                 let (name, path) = v
                     .split_once('=')
                     .ok_or_else(|| format!("--also wants NAME=PATH, got {v}"))?;
                 let bad = |c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
-                if name.is_empty() || name.contains(bad) || [CLI, CRUN, RUNC, "library"].contains(&name) {
+                if name.is_empty() || name.contains(bad) || [CLI, CRUN, RUNC, "library", "capi"].contains(&name) {
                     return Err(format!("--also: bad or taken name {name:?}"));
                 }
                 o.also.push((name.to_string(), PathBuf::from(path)));
@@ -138,6 +145,12 @@ fn parse_opts(args: &[String]) -> Result<Opts> {
                 p.display()
             ));
         }
+    }
+    if o.wants("lifecycle") && !o.capi.is_file() {
+        return Err(format!(
+            "{}: not found (benches/run.sh builds it from benches/capi_lifecycle.c and libruntime; or --capi PATH)",
+            o.capi.display()
+        ));
     }
     o.cli = std::fs::canonicalize(&o.cli).map_err(|e| format!("{}: {e}", o.cli.display()))?;
     Ok(o)
@@ -251,8 +264,9 @@ impl Bench {
         Ok(())
     }
 
-    /// create + start + wait for the init to exit + delete, per runtime and through the
-    /// library in-process, alternated.
+    /// create + start + wait for the init to exit + delete, per runtime, through the C API
+    /// (capi-lifecycle, one iteration per request) and through the library in-process,
+    /// alternated.
     fn lifecycle(&mut self) -> Result<()> {
         let total = self.metric("lifecycle", "create+start+wait+delete", "ms");
         let phases = [
@@ -267,9 +281,27 @@ impl Bench {
             .collect::<Result<_>>()?;
         let lib_bundle = self.lab.bundle("library", "lc", &["/bin/true"])?;
         let lib = runtime_core::Runtime::new(self.lab.state_root("library")).map_err(|e| e.to_string())?;
-        let k = self.rts.len() + 1;
+        let capi_bundle = self.lab.bundle("capi", "lc", &["/bin/true"])?;
+        let mut capi = capi::Capi::spawn(
+            &self.o.capi,
+            &self.lab.state_root("capi"),
+            &capi_bundle,
+            "lc",
+            self.lab.dir.join("capi-stderr.log"),
+        )?;
+        self.reaper.forget(capi.pid());
+        let k = self.rts.len() + 2;
         for i in 0..self.o.n {
             for s in order(k, i) {
+                if s == self.rts.len() + 1 {
+                    let x = capi.iterate()?;
+                    self.metrics[total].push(CAPI, ms(x.wall));
+                    self.metrics[total_cpu].push(CAPI, ms(x.cpu));
+                    for (m, d) in phases.iter().zip(x.phases) {
+                        self.metrics[*m].push(CAPI, ms(d));
+                    }
+                    continue;
+                }
                 if s == self.rts.len() {
                     let (t0, cpu0) = (Instant::now(), proc::self_cpu() + proc::children_cpu());
                     let c = lib
@@ -304,7 +336,7 @@ impl Bench {
                 self.metrics[total].push(&r.name, ms(dc + ds + dw + dd));
             }
         }
-        Ok(())
+        capi.finish(&mut self.reaper)
     }
 
     /// exec of /bin/true into a running container, alternated.
@@ -475,10 +507,12 @@ impl Bench {
                 }
             }
         }
-        let lib = self.lab.state_root("library");
-        if lib.join("lc").exists() {
-            if let Ok(rt) = runtime_core::Runtime::new(&lib) {
-                let _ = rt.delete("lc", true);
+        for subject in ["library", "capi"] {
+            let root = self.lab.state_root(subject);
+            if root.join("lc").exists() {
+                if let Ok(rt) = runtime_core::Runtime::new(&root) {
+                    let _ = rt.delete("lc", true);
+                }
             }
         }
         self.reaper.reap_ready();
@@ -582,7 +616,15 @@ fn real_main(args: &[String]) -> Result<()> {
         eprintln!("removing the leftovers of an interrupted run: {stale}");
         // Its containers first, each by its own runtime (a killed run leaves them behind).
         let state = Path::new(lab::WORK_BASE).join(&stale).join("state");
-        for (name, bin) in [(CLI, &o.cli), (CRUN, &o.crun), (RUNC, &o.runc)] {
+        // The library's and the C API's containers are runtime-core's, like runtime-cli's.
+        let subjects = [
+            (CLI, &o.cli),
+            (CRUN, &o.crun),
+            (RUNC, &o.runc),
+            ("library", &o.cli),
+            ("capi", &o.cli),
+        ];
+        for (name, bin) in subjects {
             let root = state.join(name);
             let ids = std::fs::read_dir(&root)
                 .map(|rd| rd.flatten().filter_map(|e| e.file_name().into_string().ok()).collect())
@@ -618,6 +660,7 @@ fn real_main(args: &[String]) -> Result<()> {
         .iter()
         .map(|r| (r.name.to_string(), json!(first_line(&r.bin))))
         .collect();
+    let b_capi = o.capi.display().to_string();
     let mut header = json!({
         "command": std::env::args().collect::<Vec<_>>(),
         "n": o.n,
@@ -629,6 +672,7 @@ fn real_main(args: &[String]) -> Result<()> {
         "cgroups": "cgroup v1 (hybrid host; /sys/fs/cgroup/unified unmounted in the bench's mount namespace)",
         "state_and_list_containers": "real containers, running busybox sleep, started with `run -d`",
         "library": "create+start+wait_child+delete through runtime_core::Runtime in the bench process",
+        "capi": format!("create+start+waitpid+delete through libruntime's C API (runtime.h) in {}, a process that stays up and runs one iteration per request; CPU time is its own and its reaped inits'", b_capi),
         "machine": machine(),
     });
     let err_log = lab.dir.join("stderr.log");
@@ -644,7 +688,7 @@ fn real_main(args: &[String]) -> Result<()> {
     let t0 = Instant::now();
     let mut scale_keys = Vec::new();
     let result = (|| -> Result<()> {
-        for subject in b.rts.iter().map(|r| r.name.as_str()).chain(["library"]) {
+        for subject in b.rts.iter().map(|r| r.name.as_str()).chain(["library", "capi"]) {
             lab::make_parent_cgroups(&b.lab.tag, subject)?;
         }
         check_dev_null("at the start");
@@ -658,7 +702,7 @@ fn real_main(args: &[String]) -> Result<()> {
             b.run_and_floor()?;
         }
         if b.o.wants("lifecycle") {
-            eprintln!("create+start+wait+delete, library (n={})", b.o.n);
+            eprintln!("create+start+wait+delete, C API, library (n={})", b.o.n);
             b.lifecycle()?;
         }
         if b.o.wants("exec") {

@@ -7,8 +7,10 @@ pub const CRUN: &str = "crun";
 pub const RUNC: &str = "runc";
 pub const FLOOR: &str = "floor";
 pub const LIBRARY: &str = "library (in-process)";
+pub const CAPI: &str = "C API (libruntime)";
 
-/// One measured quantity: samples per subject (runtime-cli, crun, runc, floor, library).
+/// One measured quantity: samples per subject (runtime-cli, crun, runc, floor, library,
+/// C API, `--also` runtimes).
 #[derive(Debug)]
 pub struct Metric {
     pub key: String,
@@ -116,7 +118,8 @@ pub fn table(metrics: &[Metric], floor_keys: &[&str], extra: &[&str]) -> String 
     out
 }
 
-/// The lines below the table: the floor, the library path, the create-cost slope.
+/// The lines below the table: the floor, the lifecycle by path (CLI, C API, library), the
+/// create-cost slope.
 pub fn notes(metrics: &[Metric], scale_keys: &[String]) -> String {
     let get = |k: &str| metrics.iter().find(|m| m.key == k);
     let mut out = String::new();
@@ -127,15 +130,7 @@ pub fn notes(metrics: &[Metric], scale_keys: &[String]) -> String {
         ));
     }
     if let Some(lc) = get("lifecycle") {
-        let lib = lc.median(LIBRARY);
-        if let Some(l) = lib {
-            out.push_str(&format!(
-                "{LIBRARY} create+start+wait+delete through runtime-core: {l:.2} ms = {} of the runtime-cli CLI, {} of crun, {} of the floor\n",
-                rcell(ratio(lib, lc.median(CLI))),
-                rcell(ratio(lib, lc.median(CRUN))),
-                rcell(ratio(lib, floor)),
-            ));
-        }
+        out.push_str(&paths_table(lc, get("lifecycle_cpu"), floor));
     }
     if let (Some(first), Some(last)) = (scale_keys.first(), scale_keys.last()) {
         if first != last {
@@ -149,6 +144,42 @@ pub fn notes(metrics: &[Metric], scale_keys: &[String]) -> String {
         }
     }
     out
+}
+
+/// create+start+wait+delete by path: the runtime-cli CLI, the C API and the library, with
+/// their ratios to the CLI, to crun and to the floor.
+fn paths_table(lc: &Metric, cpu: Option<&Metric>, floor: Option<f64>) -> String {
+    let cli = lc.median(CLI);
+    let mut out = String::from(
+        "\n| create+start+wait+delete (median) | ms | CPU ms | x runtime-cli CLI | x crun | x floor |\n\
+         |---|---:|---:|---:|---:|---:|\n",
+    );
+    let mut any = false;
+    for (subject, label) in [
+        (CLI, "runtime-cli CLI (4 processes)"),
+        (CAPI, "C API (libruntime)"),
+        (LIBRARY, "library (in-process, runtime-core)"),
+    ] {
+        let v = lc.median(subject);
+        if v.is_none() {
+            continue;
+        }
+        any |= subject != CLI;
+        out.push_str(&format!(
+            "| {label} | {} | {} | {} | {} | {} |\n",
+            cell(v, "ms"),
+            cell(cpu.and_then(|m| m.median(subject)), "ms"),
+            rcell(ratio(v, cli)),
+            rcell(ratio(v, lc.median(CRUN))),
+            rcell(ratio(v, floor)),
+        ));
+    }
+    if any {
+        out.push('\n');
+        out
+    } else {
+        String::new()
+    }
 }
 
 pub fn json(metrics: &[Metric], floor_keys: &[&str], header: Value) -> Value {
@@ -170,7 +201,7 @@ pub fn json(metrics: &[Metric], floor_keys: &[&str], header: Value) -> Value {
                 }
             }
             for (s, _) in &m.samples {
-                if ![CLI, CRUN, RUNC, FLOOR, LIBRARY].contains(&s.as_str()) {
+                if ![CLI, CRUN, RUNC, FLOOR, LIBRARY, CAPI].contains(&s.as_str()) {
                     if let Some(r) = ratio(c, m.median(s)) {
                         ratios.insert(format!("cli/{s}"), json!(r));
                     }
@@ -185,6 +216,15 @@ pub fn json(metrics: &[Metric], floor_keys: &[&str], header: Value) -> Value {
                 }
                 if let Some(r) = ratio(m.median(LIBRARY), floor) {
                     ratios.insert("library/floor".into(), json!(r));
+                }
+                if let Some(r) = ratio(m.median(CAPI), c) {
+                    ratios.insert("capi/cli".into(), json!(r));
+                }
+                if let Some(r) = ratio(m.median(CAPI), m.median(CRUN)) {
+                    ratios.insert("capi/crun".into(), json!(r));
+                }
+                if let Some(r) = ratio(m.median(CAPI), floor) {
+                    ratios.insert("capi/floor".into(), json!(r));
                 }
             }
             json!({"key": m.key, "label": m.label, "unit": m.unit, "median": medians,
@@ -205,6 +245,34 @@ mod tests {
         assert_eq!(quantile(&[], 0.5), None);
         assert_eq!(quantile(&[3.0, 1.0, 2.0], 0.5), Some(2.0));
         assert_eq!(quantile(&[4.0, 1.0, 2.0, 3.0], 0.5), Some(2.5));
+    }
+
+    #[test]
+    fn notes_have_the_c_api_row() {
+        let mut lc = Metric::new("lifecycle", "create+start+wait+delete", "ms");
+        for (s, v) in [(CLI, 40.0), (CRUN, 50.0), (RUNC, 100.0), (CAPI, 20.0), (LIBRARY, 30.0)] {
+            lc.push(s, v);
+        }
+        let mut f = Metric::new("floor", "floor", "ms");
+        f.push(FLOOR, 10.0);
+        let ms = [lc, f];
+        let n = notes(&ms, &[]);
+        assert!(
+            n.contains("| C API (libruntime) | 20.00 | - | 0.50x | 0.40x | 2.00x |"),
+            "{n}"
+        );
+        assert!(
+            n.contains("| library (in-process, runtime-core) | 30.00 | - | 0.75x | 0.60x | 3.00x |"),
+            "{n}"
+        );
+        let doc = json(&ms, &["lifecycle"], json!({}));
+        let r = &doc["metrics"][0]["ratios"];
+        assert_eq!(
+            (r["capi/cli"].as_f64(), r["capi/floor"].as_f64()),
+            (Some(0.5), Some(2.0)),
+            "{r}"
+        );
+        assert_eq!(doc["metrics"][0]["median"][CAPI].as_f64(), Some(20.0));
     }
 
     #[test]
