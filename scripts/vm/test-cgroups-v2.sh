@@ -83,8 +83,11 @@ if [ -z "${RUNTIME_CLI_BIN:-}" ]; then
 fi
 [ -x "$RUNTIME_CLI_BIN" ] || { echo "test-cgroups-v2.sh: RUNTIME_CLI_BIN=$RUNTIME_CLI_BIN is not executable" >&2; exit 1; }
 RUNTIME_CLI_BIN=$(realpath "$RUNTIME_CLI_BIN")
+# The VM mounts its own /run, and its own /tmp unless the working directory is under /tmp
+# (run-in-v2-vm.sh keeps the host's /tmp then, so a checkout in /tmp works).
+case "$PWD/" in /tmp/*) own_tmp="" ;; *) own_tmp=/tmp ;; esac
 case "$RUNTIME_CLI_BIN" in
-  /tmp/* | /run/*) echo "test-cgroups-v2.sh: RUNTIME_CLI_BIN=$RUNTIME_CLI_BIN: the VM has its own /tmp and /run; put the binary elsewhere" >&2; exit 1 ;;
+  /run/* | ${own_tmp:-/nonexistent}/*) echo "test-cgroups-v2.sh: RUNTIME_CLI_BIN=$RUNTIME_CLI_BIN: the VM has its own /tmp and /run; put the binary elsewhere" >&2; exit 1 ;;
 esac
 
 # Build the test executables and read their paths from cargo's JSON messages.
