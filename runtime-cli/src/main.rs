@@ -346,11 +346,12 @@ fn list(rt: &Runtime, format: ListFormat) -> Result<(), Error> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut n = 0usize;
     // runc's table is a tabwriter (minimum width 12, padding 3): a first pass finds the
-    // column widths without keeping the rows.
+    // column widths without keeping the rows. That pass needs no owner and no exact status:
+    // a status is at most 7 characters, under the minimum width.
     let mut widths = [12usize; 5];
     if format == ListFormat::Table {
         widths = [0, 1, 2, 3, 4].map(|c| HEADER[c].len() + 3).map(|w| w.max(12));
-        rt.list_each(|r| {
+        rt.list_each_brief(|r| {
             if let Ok(s) = r {
                 for (w, cell) in widths.iter_mut().zip(row(&s)) {
                     *w = (*w).max(cell.len() + 3);
@@ -373,10 +374,9 @@ fn list(rt: &Runtime, format: ListFormat) -> Result<(), Error> {
         let _ = match format {
             ListFormat::Quiet => writeln!(out, "{}", s.id),
             ListFormat::Json => {
-                let sep = if n == 0 { "" } else { "," };
-                serde_json::to_string(&s)
-                    .map_err(std::io::Error::other)
-                    .and_then(|j| write!(out, "{sep}{j}"))
+                let sep: &[u8] = if n == 0 { b"" } else { b"," };
+                out.write_all(sep)
+                    .and_then(|()| serde_json::to_writer(&mut out, &s).map_err(std::io::Error::other))
             }
             ListFormat::Table => write_row(&mut out, &row(&s), &widths),
         };

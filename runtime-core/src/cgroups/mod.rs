@@ -473,13 +473,15 @@ pub fn frozen(set: &CgroupSet) -> bool {
         .filter(in_freezer)
         .chain(set.dirs.iter().filter(|d| !in_freezer(d)))
     {
-        if let Ok(s) = fs::read_to_string(d.join("freezer.state")) {
-            return s.trim() == "FROZEN";
+        let mut buf = [0u8; 64];
+        if let Some(s) = crate::state::read_pseudo(&d.join("freezer.state"), &mut buf) {
+            return s.trim_ascii() == b"FROZEN";
         }
     }
     for d in &set.dirs {
-        if let Ok(s) = fs::read_to_string(d.join("cgroup.freeze")) {
-            if s.trim() == "1" {
+        let mut buf = [0u8; 64];
+        if let Some(s) = crate::state::read_pseudo(&d.join("cgroup.freeze"), &mut buf) {
+            if s.trim_ascii() == b"1" {
                 return true;
             }
         }
