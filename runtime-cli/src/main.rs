@@ -363,7 +363,8 @@ fn list(rt: &Runtime, format: ListFormat) -> Result<(), Error> {
     if format == ListFormat::Json {
         let _ = out.write_all(b"[");
     }
-    rt.list_each(|r| {
+    // `-q` prints ids only: the cheap pass is enough (same entries, same errors).
+    let each = |r: Result<runtime_core::ContainerState, Error>| {
         let s = match r {
             Ok(s) => s,
             Err(e) => {
@@ -381,7 +382,12 @@ fn list(rt: &Runtime, format: ListFormat) -> Result<(), Error> {
             ListFormat::Table => write_row(&mut out, &row(&s), &widths),
         };
         n += 1;
-    })?;
+    };
+    if format == ListFormat::Quiet {
+        rt.list_each_brief(each)?;
+    } else {
+        rt.list_each(each)?;
+    }
     if format == ListFormat::Json {
         let _ = out.write_all(b"]\n");
     }

@@ -451,7 +451,7 @@ impl Runtime {
                                     .clone()
                             })
                             .unwrap_or_default();
-                        (live_status(st.pid, st.pid_start_time, &st.cgroup, &dir), owner)
+                        (live_status(st.pid, st.pid_start_time, &st.cgroup.dirs, &dir), owner)
                     } else if state::pid_alive(st.pid, st.pid_start_time) {
                         (Status::Running, String::new())
                     } else {
@@ -895,15 +895,15 @@ fn public_state(st: &StateFile, dir: &Path, owner: String) -> ContainerState {
 /// The status, recomputed from the live system: frozen cgroup → paused; init gone or
 /// replaced → stopped; handshake FIFO present → created; else running.
 fn status_of(st: &StateFile, dir: &Path) -> Status {
-    live_status(st.pid, st.pid_start_time, &st.cgroup, dir)
+    live_status(st.pid, st.pid_start_time, &st.cgroup.dirs, dir)
 }
 
 /// [`status_of`] from the fields it needs.
-fn live_status(pid: i32, start_time: u64, cgroup: &cgroups::CgroupSet, dir: &Path) -> Status {
+fn live_status<P: AsRef<Path>>(pid: i32, start_time: u64, cgroup_dirs: &[P], dir: &Path) -> Status {
     if !state::pid_alive(pid, start_time) {
         return Status::Stopped;
     }
-    if cgroups::frozen(cgroup) {
+    if cgroups::frozen_in(cgroup_dirs) {
         return Status::Paused;
     }
     if init_waits_on_fifo(&dir.join(EXEC_FIFO)) {

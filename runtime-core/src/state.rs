@@ -331,7 +331,7 @@ pub fn read_recovery(dir: &Path, id: &str) -> Result<StateFile> {
 /// The part of `state.json` that `list` needs: the big optional fields (`hooks`, `seccomp`,
 /// `resources`) are skipped by the parser without being built.
 #[derive(Debug, Deserialize)]
-pub struct StateSummary {
+pub struct StateSummary<'a> {
     pub oci_version: String,
     pub id: String,
     pub phase: Phase,
@@ -342,13 +342,31 @@ pub struct StateSummary {
     pub created: String,
     #[serde(default)]
     pub annotations: Option<HashMap<String, String>>,
-    #[serde(default)]
-    pub cgroup: CgroupSet,
+    #[serde(default, borrow)]
+    pub cgroup: SummaryCgroup<'a>,
 }
 
-/// Read `state.json` of `dir` as a [`StateSummary`], reusing `buf` (no size lookup: one
-/// open, reads to the end, close).
-pub fn read_summary(dir: &Path, id: &str, buf: &mut Vec<u8>) -> Result<StateSummary> {
+/// The cgroup directories of a [`StateSummary`], borrowed from the read buffer when they
+/// hold no escapes (the status check only reads files under them).
+#[derive(Debug, Default, Deserialize)]
+pub struct SummaryCgroup<'a> {
+    #[serde(default, borrow)]
+    pub dirs: Vec<CgroupDir<'a>>,
+}
+
+/// One cgroup directory of a [`SummaryCgroup`].
+#[derive(Debug, Deserialize)]
+pub struct CgroupDir<'a>(#[serde(borrow)] pub std::borrow::Cow<'a, str>);
+
+impl AsRef<Path> for CgroupDir<'_> {
+    fn as_ref(&self) -> &Path {
+        Path::new(&*self.0)
+    }
+}
+
+/// Read `state.json` of `dir` as a [`StateSummary`] borrowing from `buf`, which is reused
+/// from call to call and only grows (no size lookup: one open, reads to the end, close).
+pub fn read_summary<'a>(dir: &Path, id: &str, buf: &'a mut Vec<u8>) -> Result<StateSummary<'a>> {
     use std::io::Read;
     let p = dir.join(STATE_FILE);
     let mut f = match fs::OpenOptions::new().read(true).custom_flags(libc::O_CLOEXEC).open(&p) {
@@ -356,25 +374,21 @@ pub fn read_summary(dir: &Path, id: &str, buf: &mut Vec<u8>) -> Result<StateSumm
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::NotExist(id.to_string())),
         Err(e) => return Err(Error::io("reading", &p, e)),
     };
-    buf.clear();
+    // `buf` stays initialized to its full length (no zeroing per file); `len` is the content.
+    let mut len = 0;
     loop {
-        if buf.capacity() - buf.len() < 1024 {
-            buf.reserve(buf.capacity().max(4096));
+        if buf.len() - len < 1024 {
+            let grown = (buf.len() * 2).max(8192);
+            buf.resize(grown, 0);
         }
-        let len = buf.len();
-        let spare = buf.capacity() - len;
-        buf.resize(len + spare, 0);
         match f.read(&mut buf[len..]) {
-            Ok(0) => {
-                buf.truncate(len);
-                break;
-            }
-            Ok(n) => buf.truncate(len + n),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(len),
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(Error::io("reading", &p, e)),
         }
     }
-    serde_json::from_slice(buf).map_err(|e| Error::State {
+    serde_json::from_slice(&buf[..len]).map_err(|e| Error::State {
         id: id.to_string(),
         msg: format!("{}: {e}", p.display()),
     })
@@ -582,7 +596,9 @@ mod tests {
             (s.bundle, s.rootfs, s.created),
             (st.bundle.clone(), st.rootfs.clone(), st.created.clone())
         );
-        assert_eq!((s.annotations, s.cgroup), (st.annotations.clone(), st.cgroup.clone()));
+        assert_eq!(s.annotations, st.annotations);
+        let dirs: Vec<PathBuf> = s.cgroup.dirs.iter().map(|d| PathBuf::from(d.as_ref())).collect();
+        assert_eq!(dirs, st.cgroup.dirs);
         assert!(matches!(
             read_summary(&root.dir("nope"), "nope", &mut buf),
             Err(Error::NotExist(_))
