@@ -346,15 +346,18 @@ fn list(rt: &Runtime, format: ListFormat) -> Result<(), Error> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut n = 0usize;
     // runc's table is a tabwriter (minimum width 12, padding 3): a first pass finds the
-    // column widths without keeping the rows. That pass needs no owner and no exact status:
-    // a status is at most 7 characters, under the minimum width.
+    // column widths without keeping the rows. That pass reads the state files only: the
+    // PID and STATUS columns always have the minimum width (a printed pid is 0 or at most
+    // PID_MAX_LIMIT, 4194304, 7 digits; a status at most 7 characters), so they are skipped.
     let mut widths = [12usize; 5];
     if format == ListFormat::Table {
         widths = [0, 1, 2, 3, 4].map(|c| HEADER[c].len() + 3).map(|w| w.max(12));
         rt.list_each_brief(|r| {
             if let Ok(s) = r {
-                for (w, cell) in widths.iter_mut().zip(row(&s)) {
-                    *w = (*w).max(cell.len() + 3);
+                for (c, cell) in row(&s).iter().enumerate().take(5) {
+                    if c != 1 && c != 2 {
+                        widths[c] = widths[c].max(cell.len() + 3);
+                    }
                 }
             }
         })?;

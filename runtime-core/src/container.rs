@@ -420,11 +420,10 @@ impl Runtime {
         self.list_entries(true, f)
     }
 
-    /// A cheaper [`Runtime::list_each`] for a first pass that needs only the id, pid,
-    /// bundle and created of each entry (e.g. to size table columns): the pid is 0 for a
-    /// stopped container as in `list`, but the status only tells `stopped` from alive
-    /// (`running` stands for created, running and paused: the freezer and the FIFO are not
-    /// consulted) and `owner` is empty.
+    /// A cheaper [`Runtime::list_each`] for a pass that needs only what the state file
+    /// records (the ids, bundles, created times; e.g. to size table columns, or `list -q`):
+    /// the same entries and errors, but nothing live is checked: `pid` is the recorded one,
+    /// `status` is always `stopped` and `owner` is empty.
     pub fn list_each_brief(&self, f: impl FnMut(Result<ContainerState>)) -> Result<()> {
         self.list_entries(false, f)
     }
@@ -452,15 +451,13 @@ impl Runtime {
                             })
                             .unwrap_or_default();
                         (live_status(st.pid, st.pid_start_time, &st.cgroup.dirs, &dir), owner)
-                    } else if state::pid_alive(st.pid, st.pid_start_time) {
-                        (Status::Running, String::new())
                     } else {
                         (Status::Stopped, String::new())
                     };
                     f(Ok(ContainerState {
                         oci_version: st.oci_version,
                         id: st.id,
-                        pid: if status == Status::Stopped { 0 } else { st.pid },
+                        pid: if status == Status::Stopped && full { 0 } else { st.pid },
                         status,
                         bundle: st.bundle,
                         rootfs: st.rootfs,
