@@ -346,14 +346,18 @@ fn list(rt: &Runtime, format: ListFormat) -> Result<(), Error> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut n = 0usize;
     // runc's table is a tabwriter (minimum width 12, padding 3): a first pass finds the
-    // column widths without keeping the rows.
+    // column widths without keeping the rows. That pass reads the state files only: the
+    // PID and STATUS columns always have the minimum width (a printed pid is 0 or at most
+    // PID_MAX_LIMIT, 4194304, 7 digits; a status at most 7 characters), so they are skipped.
     let mut widths = [12usize; 5];
     if format == ListFormat::Table {
         widths = [0, 1, 2, 3, 4].map(|c| HEADER[c].len() + 3).map(|w| w.max(12));
-        rt.list_each(|r| {
+        rt.list_each_brief(|r| {
             if let Ok(s) = r {
-                for (w, cell) in widths.iter_mut().zip(row(&s)) {
-                    *w = (*w).max(cell.len() + 3);
+                for (c, cell) in row(&s).iter().enumerate().take(5) {
+                    if c != 1 && c != 2 {
+                        widths[c] = widths[c].max(cell.len() + 3);
+                    }
                 }
             }
         })?;
@@ -362,7 +366,8 @@ fn list(rt: &Runtime, format: ListFormat) -> Result<(), Error> {
     if format == ListFormat::Json {
         let _ = out.write_all(b"[");
     }
-    rt.list_each(|r| {
+    // `-q` prints ids only: the cheap pass is enough (same entries, same errors).
+    let each = |r: Result<runtime_core::ContainerState, Error>| {
         let s = match r {
             Ok(s) => s,
             Err(e) => {
@@ -373,15 +378,19 @@ fn list(rt: &Runtime, format: ListFormat) -> Result<(), Error> {
         let _ = match format {
             ListFormat::Quiet => writeln!(out, "{}", s.id),
             ListFormat::Json => {
-                let sep = if n == 0 { "" } else { "," };
-                serde_json::to_string(&s)
-                    .map_err(std::io::Error::other)
-                    .and_then(|j| write!(out, "{sep}{j}"))
+                let sep: &[u8] = if n == 0 { b"" } else { b"," };
+                out.write_all(sep)
+                    .and_then(|()| serde_json::to_writer(&mut out, &s).map_err(std::io::Error::other))
             }
             ListFormat::Table => write_row(&mut out, &row(&s), &widths),
         };
         n += 1;
-    })?;
+    };
+    if format == ListFormat::Quiet {
+        rt.list_each_brief(each)?;
+    } else {
+        rt.list_each(each)?;
+    }
     if format == ListFormat::Json {
         let _ = out.write_all(b"]\n");
     }

@@ -328,30 +328,133 @@ pub fn read_recovery(dir: &Path, id: &str) -> Result<StateFile> {
     })
 }
 
+/// The part of `state.json` that `list` needs: the big optional fields (`hooks`, `seccomp`,
+/// `resources`) are skipped by the parser without being built.
+#[derive(Debug, Deserialize)]
+pub struct StateSummary<'a> {
+    pub oci_version: String,
+    pub id: String,
+    pub phase: Phase,
+    pub pid: i32,
+    pub pid_start_time: u64,
+    pub bundle: PathBuf,
+    pub rootfs: PathBuf,
+    pub created: String,
+    #[serde(default)]
+    pub annotations: Option<HashMap<String, String>>,
+    #[serde(default, borrow)]
+    pub cgroup: SummaryCgroup<'a>,
+}
+
+/// The cgroup directories of a [`StateSummary`], borrowed from the read buffer when they
+/// hold no escapes (the status check only reads files under them).
+#[derive(Debug, Default, Deserialize)]
+pub struct SummaryCgroup<'a> {
+    #[serde(default, borrow)]
+    pub dirs: Vec<CgroupDir<'a>>,
+}
+
+/// One cgroup directory of a [`SummaryCgroup`].
+#[derive(Debug, Deserialize)]
+pub struct CgroupDir<'a>(#[serde(borrow)] pub std::borrow::Cow<'a, str>);
+
+impl AsRef<Path> for CgroupDir<'_> {
+    fn as_ref(&self) -> &Path {
+        Path::new(&*self.0)
+    }
+}
+
+/// Read `state.json` of `dir` as a [`StateSummary`] borrowing from `buf`, which is reused
+/// from call to call and only grows (no size lookup: one open, reads to the end, close).
+pub fn read_summary<'a>(dir: &Path, id: &str, buf: &'a mut Vec<u8>) -> Result<StateSummary<'a>> {
+    use std::io::Read;
+    let p = dir.join(STATE_FILE);
+    let mut f = match fs::OpenOptions::new().read(true).custom_flags(libc::O_CLOEXEC).open(&p) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::NotExist(id.to_string())),
+        Err(e) => return Err(Error::io("reading", &p, e)),
+    };
+    // `buf` stays initialized to its full length (no zeroing per file); `len` is the content.
+    let mut len = 0;
+    loop {
+        if buf.len() - len < 1024 {
+            let grown = (buf.len() * 2).max(8192);
+            buf.resize(grown, 0);
+        }
+        match f.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io("reading", &p, e)),
+        }
+    }
+    serde_json::from_slice(&buf[..len]).map_err(|e| Error::State {
+        id: id.to_string(),
+        msg: format!("{}: {e}", p.display()),
+    })
+}
+
+/// Read a small pseudo-file (procfs, cgroupfs) into `buf` with one `read` (these files
+/// hand their whole content to the first read when the buffer is large enough); `None` if it
+/// cannot be opened or read, or does not fit.
+pub fn read_pseudo<'a>(path: &Path, buf: &'a mut [u8]) -> Option<&'a [u8]> {
+    use std::io::Read;
+    let mut f = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(path)
+        .ok()?;
+    let n = loop {
+        match f.read(buf) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return None,
+        }
+    };
+    (n < buf.len()).then(|| &buf[..n])
+}
+
 /// Start time (clock ticks since boot) and whether the process is a zombie, from
 /// `/proc/<pid>/stat`; `None` if there is no such process.
 pub fn proc_start_time(pid: Pid) -> Option<(u64, bool)> {
-    let s = fs::read_to_string(format!("/proc/{}/stat", pid.as_raw())).ok()?;
-    parse_stat(&s)
+    let mut buf = [0u8; 1024];
+    let mut path = [0u8; 32];
+    let path = proc_stat_path(pid.as_raw(), &mut path);
+    let s = read_pseudo(path, &mut buf)?;
+    parse_stat(std::str::from_utf8(s).ok()?)
+}
+
+/// `/proc/<pid>/stat` formatted into `out` without allocating.
+fn proc_stat_path(pid: i32, out: &mut [u8; 32]) -> &Path {
+    use std::os::unix::ffi::OsStrExt;
+    let mut w = &mut out[..];
+    let _ = write!(w, "/proc/{pid}/stat");
+    let n = 32 - w.len();
+    Path::new(std::ffi::OsStr::from_bytes(&out[..n]))
 }
 
 /// Parse the fields we need out of `/proc/<pid>/stat` text (the command may hold spaces and
 /// parentheses, so split after the last `)`).
 pub fn parse_stat(s: &str) -> Option<(u64, bool)> {
     let rest = &s[s.rfind(')')? + 1..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // f[0] is field 3 (state); starttime is field 22 → f[19].
-    let zombie = matches!(f.first(), Some(&"Z") | Some(&"X"));
-    Some((f.get(19)?.parse().ok()?, zombie))
+    let mut f = rest.split_whitespace();
+    // The first field is field 3 (state); starttime is field 22, 19 further on.
+    let zombie = matches!(f.next(), Some("Z") | Some("X"));
+    Some((f.nth(18)?.parse().ok()?, zombie))
 }
 
 /// Whether the recorded init is still the same live process.
 pub fn init_alive(st: &StateFile) -> bool {
-    if st.pid <= 0 {
+    pid_alive(st.pid, st.pid_start_time)
+}
+
+/// Whether `pid` is a live (not zombie) process that started at `start_time`.
+pub fn pid_alive(pid: i32, start_time: u64) -> bool {
+    if pid <= 0 {
         return false;
     }
-    match proc_start_time(Pid::from_raw(st.pid)) {
-        Some((t, zombie)) => t == st.pid_start_time && !zombie,
+    match proc_start_time(Pid::from_raw(pid)) {
+        Some((t, zombie)) => t == start_time && !zombie,
         None => false,
     }
 }
@@ -465,6 +568,55 @@ mod tests {
         assert!(root.lock("nope").unwrap().is_none());
         assert!(matches!(root.load("nope"), Err(Error::NotExist(_))));
         fs::remove_dir_all(root.path()).unwrap();
+    }
+
+    #[test]
+    fn summary_matches_the_full_state() {
+        let root = tmp_root();
+        let mut st = sample("c3");
+        // Larger than the first read buffer.
+        st.annotations = Some(HashMap::from([("k".to_string(), "v".repeat(20000))]));
+        st.cgroup.dirs = vec!["/sys/fs/cgroup/x".into(), "/sys/fs/cgroup/y".into()];
+        st.resources = Some(Default::default());
+        st.hooks = Some(Default::default());
+        let l = root.reserve(&st).unwrap();
+        let mut buf = Vec::new();
+        let s = read_summary(&l.dir, "c3", &mut buf).unwrap();
+        assert_eq!(
+            (s.oci_version, s.id, s.phase, s.pid, s.pid_start_time),
+            (
+                st.oci_version.clone(),
+                st.id.clone(),
+                st.phase,
+                st.pid,
+                st.pid_start_time
+            )
+        );
+        assert_eq!(
+            (s.bundle, s.rootfs, s.created),
+            (st.bundle.clone(), st.rootfs.clone(), st.created.clone())
+        );
+        assert_eq!(s.annotations, st.annotations);
+        let dirs: Vec<PathBuf> = s.cgroup.dirs.iter().map(|d| PathBuf::from(d.as_ref())).collect();
+        assert_eq!(dirs, st.cgroup.dirs);
+        assert!(matches!(
+            read_summary(&root.dir("nope"), "nope", &mut buf),
+            Err(Error::NotExist(_))
+        ));
+        fs::write(l.dir.join(STATE_FILE), b"{half").unwrap();
+        let e = read_summary(&l.dir, "c3", &mut buf).unwrap_err().to_string();
+        assert!(e.contains("state.json"), "{e}");
+        fs::remove_dir_all(root.path()).unwrap();
+    }
+
+    #[test]
+    fn own_start_time_is_read() {
+        let me = Pid::this();
+        let (t, zombie) = proc_start_time(me).unwrap();
+        let text = fs::read_to_string("/proc/self/stat").unwrap();
+        assert_eq!(parse_stat(&text), Some((t, zombie)));
+        assert!(!zombie);
+        assert_eq!(proc_start_time(Pid::from_raw(i32::MAX)), None);
     }
 
     #[test]

@@ -463,23 +463,37 @@ pub fn missing(hs: &[Hierarchy], dirs: &[PathBuf]) -> Vec<PathBuf> {
 
 /// Whether the container's cgroup is frozen (v1 freezer or v2 cgroup.freeze).
 pub fn frozen(set: &CgroupSet) -> bool {
+    frozen_in(&set.dirs)
+}
+
+/// [`frozen`] from the cgroup directories alone.
+pub fn frozen_in<P: AsRef<Path>>(dirs: &[P]) -> bool {
     // The v1 freezer hierarchy is normally mounted at `.../freezer`: try it first, so a
     // status check (every verb, and `list` once per container) opens one file instead of
-    // failing on every hierarchy listed before it.
-    let in_freezer = |d: &&PathBuf| d.components().any(|c| c.as_os_str() == "freezer");
-    for d in set
-        .dirs
+    // failing on every hierarchy listed before it. A path component equal to `freezer`
+    // (split on '/': the empty and `.` parts never match).
+    let in_freezer = |d: &&P| {
+        use std::os::unix::ffi::OsStrExt;
+        d.as_ref()
+            .as_os_str()
+            .as_bytes()
+            .split(|b| *b == b'/')
+            .any(|c| c == b"freezer")
+    };
+    for d in dirs
         .iter()
         .filter(in_freezer)
-        .chain(set.dirs.iter().filter(|d| !in_freezer(d)))
+        .chain(dirs.iter().filter(|d| !in_freezer(d)))
     {
-        if let Ok(s) = fs::read_to_string(d.join("freezer.state")) {
-            return s.trim() == "FROZEN";
+        let mut buf = [0u8; 64];
+        if let Some(s) = crate::state::read_pseudo(&d.as_ref().join("freezer.state"), &mut buf) {
+            return s.trim_ascii() == b"FROZEN";
         }
     }
-    for d in &set.dirs {
-        if let Ok(s) = fs::read_to_string(d.join("cgroup.freeze")) {
-            if s.trim() == "1" {
+    for d in dirs {
+        let mut buf = [0u8; 64];
+        if let Some(s) = crate::state::read_pseudo(&d.as_ref().join("cgroup.freeze"), &mut buf) {
+            if s.trim_ascii() == b"1" {
                 return true;
             }
         }
