@@ -10,6 +10,10 @@ cd "$top"
 command -v cargo >/dev/null || export PATH="$HOME/.cargo/bin:/root/.cargo/bin:$PATH"
 export CI="${CI:-}"
 
+# The host's /dev/null must come out of the whole run as it went in (runtimes under test have
+# been seen to chown it: crun 1.8.1, see conformance/scripts/crun-wrap.sh).
+devnull_before="$(stat -c '%u:%g %a' /dev/null)"
+
 echo "== fmt and clippy"
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
@@ -76,3 +80,12 @@ echo "== cgroup v2 VM"
 echo "== AppArmor in the VM"
 # The host has no LSM; the VM's kernel has AppArmor: the profile test runs for real there.
 "$here/vm/test-cgroups-v2.sh" security -- apparmor_profile_applied_or_refused --test-threads=1
+
+echo "== host /dev/null unchanged"
+devnull_after="$(stat -c '%u:%g %a' /dev/null)"
+if [ "$devnull_after" != "$devnull_before" ]; then
+  echo "the host's /dev/null changed during the run: $devnull_before -> $devnull_after"
+  chown "${devnull_before%% *}" /dev/null; chmod "${devnull_before##* }" /dev/null
+  echo "0 passed, 1 failed: host /dev/null unchanged"; exit 1
+fi
+echo "1 passed, 0 failed: host /dev/null unchanged ($devnull_after)"
