@@ -328,11 +328,7 @@ fn set_credentials(p: &ProcessPlan) -> Result<(), ChildError> {
 /// devices are never touched: the host's /dev/null and the caller's tty keep their owner.
 /// Errors (an owner not mapped in the user namespace, a read-only filesystem) are ignored.
 fn fix_stdio_owner(uid: u32) {
-    for fd in [
-        std::io::stdin().as_fd(),
-        std::io::stdout().as_fd(),
-        std::io::stderr().as_fd(),
-    ] {
+    for fd in [sys::stdio_fd(0), sys::stdio_fd(1), sys::stdio_fd(2)] {
         let Ok(st) = nix::sys::stat::fstat(fd) else { continue };
         if st.st_uid == uid || st.st_mode & libc::S_IFMT == libc::S_IFCHR {
             continue;
@@ -501,6 +497,6 @@ fn exec_prepared(p: &ProcessPlan, exe: &std::ffi::CStr) -> ! {
     let e = sys::execve(exe, &p.args, &p.env);
     let mut d = crate::protocol::Detail::new();
     let _ = writeln!(d, "runtime-cli: exec {:?}: {}", p.arg0, e.desc());
-    let _ = nix::unistd::write(std::io::stderr(), d.as_bytes());
+    let _ = nix::unistd::write(sys::stdio_fd(2), d.as_bytes());
     sys::exit_now(127)
 }

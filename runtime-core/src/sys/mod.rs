@@ -750,3 +750,13 @@ pub fn move_mount_to(tree: BorrowedFd<'_>, target: BorrowedFd<'_>) -> Result<(),
     };
     Errno::result(r).map(drop)
 }
+
+/// fd 0, 1 or 2 as a borrowed descriptor, without touching `std::io::stdin()` and friends:
+/// their first use initialises buffered state (a heap allocation), which a child cloned from
+/// a multi-threaded process must not do (another thread may hold the allocator's lock).
+pub fn stdio_fd(n: RawFd) -> BorrowedFd<'static> {
+    debug_assert!((0..=2).contains(&n));
+    // SAFETY: fds 0-2 are never closed by this crate; if one is not open, calls on it fail
+    // with EBADF, which every caller tolerates. Nothing takes ownership of it.
+    unsafe { BorrowedFd::borrow_raw(n) }
+}
