@@ -53,7 +53,7 @@ cc -std=c11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer -fsanitize=addr
   -fno-sanitize-recover=undefined -o "$work/capi_test" "$here/c/capi_test.c" \
   $(pkg-config --cflags --libs runtime) -lpthread
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-  "$guard" "$work/capi_test" "$work/state-c" "$b"
+  timeout --kill-after=10 600 "$guard" "$work/capi_test" "$work/state-c" "$b"
 passed=$((passed + 1))
 
 echo "-- C example"
@@ -69,7 +69,7 @@ passed=$((passed + 1))
 echo "-- Go package (go test) and Go example"
 export GOFLAGS=-mod=mod GOCACHE="$work/gocache" GOPATH="$work/gopath" GO111MODULE=on GOPROXY=off
 (cd "$capi/go" && go vet ./... && test -z "$(gofmt -l .)")
-(cd "$capi/go" && "$guard" env RUNTIME_TEST_BUNDLES="$b" RUNTIME_TEST_ROOT="$work/state-go" go test -count=1 -v ./... 2>&1 | tee "$work/go.out")
+(cd "$capi/go" && timeout --kill-after=10 600 "$guard" env RUNTIME_TEST_BUNDLES="$b" RUNTIME_TEST_ROOT="$work/state-go" go test -count=1 -v ./... 2>&1 | tee "$work/go.out")
 grep -q '^ok' "$work/go.out"
 passed=$((passed + 1))
 out="$(cd "$capi/go" && go build -o "$work/go_example" ./example && "$guard" "$work/go_example" "$b/example" "$work/state-goex" capi-goexample)"
