@@ -51,6 +51,19 @@ impl IdMappings {
         Ok(IdMappings(maps))
     }
 
+    /// Validate the config's `uidMappings`/`gidMappings` entries.
+    pub fn from_spec(v: &[oci_spec::runtime::LinuxIdMapping]) -> Result<Self, IdMapError> {
+        Self::new(
+            v.iter()
+                .map(|e| IdMap {
+                    container: e.container_id(),
+                    host: e.host_id(),
+                    count: e.size(),
+                })
+                .collect(),
+        )
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

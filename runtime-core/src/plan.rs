@@ -15,7 +15,7 @@ use oci_spec::runtime::{LinuxNamespaceType, Mount, Process};
 
 use crate::cgroups::Hierarchy;
 use crate::error::{Error, Result};
-use crate::idmap::{IdMap, IdMappings};
+use crate::idmap::IdMappings;
 use crate::spec::CheckedSpec;
 use crate::sys::{CStrArray, CapSets};
 
@@ -473,18 +473,8 @@ pub fn build(checked: &CheckedSpec, opts: &PlanOptions) -> Result<LaunchPlan> {
     };
 
     let maps = |m: Option<&Vec<oci_spec::runtime::LinuxIdMapping>>| -> Option<IdMappings> {
-        m.filter(|v| !v.is_empty()).map(|v| {
-            IdMappings::new(
-                v.iter()
-                    .map(|e| IdMap {
-                        container: e.container_id(),
-                        host: e.host_id(),
-                        count: e.size(),
-                    })
-                    .collect(),
-            )
-            .expect("validated mappings")
-        })
+        m.filter(|v| !v.is_empty())
+            .map(|v| IdMappings::from_spec(v).expect("validated mappings"))
     };
     let uid_maps = if new_user {
         maps(linux.uid_mappings().as_ref())
@@ -785,17 +775,7 @@ fn rootfs_plan(checked: &CheckedSpec, opts: &PlanOptions, new_user: bool, cwd: &
 /// only `idmap`/`ridmap`, the container's user namespace mappings (as runc).
 fn id_mappings_of(m: &Mount, i: usize, checked: &CheckedSpec, o: &MountOptions) -> Result<Option<(String, String)>> {
     let render = |v: &[oci_spec::runtime::LinuxIdMapping], field: &str| -> Result<String> {
-        IdMappings::new(
-            v.iter()
-                .map(|e| IdMap {
-                    container: e.container_id(),
-                    host: e.host_id(),
-                    count: e.size(),
-                })
-                .collect(),
-        )
-        .map(|m| m.to_proc_format())
-        .map_err(|e| {
+        IdMappings::from_spec(v).map(|m| m.to_proc_format()).map_err(|e| {
             Error::config(
                 checked.config_path(),
                 format!("mounts[{i}].{field}{e}"),

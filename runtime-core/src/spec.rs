@@ -281,16 +281,7 @@ fn check(spec: Spec, bundle: PathBuf, config_path: PathBuf) -> Result<CheckedSpe
             if !m.is_empty() && !has(LinuxNamespaceType::User) {
                 return Err(err(field, "requires a user namespace"));
             }
-            crate::idmap::IdMappings::new(
-                m.iter()
-                    .map(|e| crate::idmap::IdMap {
-                        container: e.container_id(),
-                        host: e.host_id(),
-                        count: e.size(),
-                    })
-                    .collect(),
-            )
-            .map_err(|e| err(&format!("{field}{e}"), "invalid mapping"))?;
+            crate::idmap::IdMappings::from_spec(m).map_err(|e| err(&format!("{field}{e}"), "invalid mapping"))?;
         } else if new_user {
             return Err(err(field, "is required with a new user namespace"));
         }
