@@ -570,3 +570,33 @@ fn g12_update_and_events_errors() {
         .assert_fails_with(1, "");
     ctx.run(&["update", "--memory", "lots", "g12"]).assert_fails_with(1, "");
 }
+
+/// The init and an exec'd process are in the container's cgroup in every hierarchy (the
+/// child enters v1 hierarchies itself through `tasks` and v2 through CLONE_INTO_CGROUP).
+#[test]
+fn g13_init_and_exec_in_every_hierarchy() {
+    let Some(ctx) = TestCtx::new("g13") else { return };
+    let b = ctx.bundle(&["sleep", "100000"]);
+    let cg = b.cgroups_path();
+    let init = ctx.running(&b, "g13");
+    let pid_file = ctx.scratch("exec.pid");
+    ctx.run(&[
+        "exec",
+        "-d",
+        "--pid-file",
+        pid_file.to_str().unwrap(),
+        "g13",
+        "sleep",
+        "100000",
+    ])
+    .assert_ok();
+    let exec_pid: i32 = read(&pid_file).trim().parse().expect("exec pid file");
+    for pid in [init.pid, exec_pid] {
+        let text = read(Path::new(&format!("/proc/{pid}/cgroup")));
+        assert!(!text.trim().is_empty(), "pid {pid}: empty /proc/{pid}/cgroup");
+        for line in text.lines() {
+            let path = line.splitn(3, ':').nth(2).unwrap_or_default();
+            assert_eq!(path, cg, "pid {pid} is elsewhere in one hierarchy: {line}");
+        }
+    }
+}

@@ -1034,14 +1034,16 @@ fn spawn(
         SpawnMode::Direct => plan.clone_flags.bits() as u64,
         SpawnMode::TwoStage => 0,
     } | libc::CLONE_PIDFD as u64;
+    let entry = cgroups::entry(cg)?;
     let fds = ChildFds {
         sock: child_sock.as_fd(),
         fifo: fifo.as_fd(),
         console: console.as_ref().map(|c| c.as_fd()),
         stdio: stdio.map(|[a, b, c]| [a.as_fd(), b.as_fd(), c.as_fd()]),
+        cgroup: &entry,
     };
     let theirs = [parent_sock.as_raw_fd(), lock];
-    let first = crate::sys::spawn(flags, libc::SIGCHLD, || {
+    let first = crate::sys::spawn(flags, libc::SIGCHLD, entry.clone_into(), || {
         crate::sys::close_parent_fds(&theirs);
         init::child_main(plan, fds)
     })
@@ -1052,7 +1054,19 @@ fn spawn(
     drop(console);
 
     let mut init_pid = (plan.mode == SpawnMode::Direct).then_some(first.pid);
-    let result = drive(plan, cg, &parent_sock, first.pid, &mut init_pid, hooks_at, listener_at);
+    let join = Join {
+        entry: &entry,
+        into_used: first.into_cgroup,
+    };
+    let result = drive(
+        plan,
+        &join,
+        &parent_sock,
+        first.pid,
+        &mut init_pid,
+        hooks_at,
+        listener_at,
+    );
     if plan.mode == SpawnMode::TwoStage {
         // The intermediate exits once it has reported the init's pid.
         let _ = waitpid(first.pid, None);
@@ -1136,9 +1150,16 @@ fn only_own_id(map: &str, own: u32) -> bool {
     matches!(lines.as_slice(), [l] if l.len() == 3 && l[1] == own.to_string() && l[2] == "1")
 }
 
+/// How the first child of a spawn entered the container's cgroups: v1 by itself, v2 by
+/// clone3 unless `into_used` is false, in which case the parent finishes the job.
+pub(crate) struct Join<'a> {
+    pub entry: &'a cgroups::Entry,
+    pub into_used: bool,
+}
+
 /// Prepare a spawned init from the outside (cgroup, oom score) and let it go on.
-fn release_init(plan: &LaunchPlan, cg: &CgroupSet, sock: &OwnedFd, pid: Pid) -> Result<()> {
-    cgroups::join(cg, pid)?;
+fn release_init(plan: &LaunchPlan, join: &Join<'_>, sock: &OwnedFd, pid: Pid) -> Result<()> {
+    join.entry.finish(join.into_used, pid)?;
     if let Some(adj) = plan.oom_score_adj {
         let p = format!("/proc/{pid}/oom_score_adj");
         fs::write(&p, adj.to_string()).map_err(|e| Error::io("writing", p, e))?;
@@ -1148,7 +1169,7 @@ fn release_init(plan: &LaunchPlan, cg: &CgroupSet, sock: &OwnedFd, pid: Pid) -> 
 
 fn drive(
     plan: &LaunchPlan,
-    cg: &CgroupSet,
+    join: &Join<'_>,
     sock: &OwnedFd,
     first: Pid,
     init_pid: &mut Option<Pid>,
@@ -1159,7 +1180,7 @@ fn drive(
         if plan.new_user {
             write_id_maps(plan, first)?;
         }
-        release_init(plan, cg, sock, first)?;
+        release_init(plan, join, sock, first)?;
     }
     loop {
         let (msg, fd) = recv_child(sock, init_pid.unwrap_or(first))?;
@@ -1181,7 +1202,7 @@ fn drive(
             ChildMsg::InitPid(p) => {
                 let pid = Pid::from_raw(p);
                 *init_pid = Some(pid);
-                release_init(plan, cg, sock, pid)?;
+                release_init(plan, join, sock, pid)?;
             }
             ChildMsg::Error { stage, errno, detail } => return Err(init_error(stage, errno, &detail)),
         }
@@ -1215,10 +1236,10 @@ pub fn write_pid_file(path: &Path, pid: Pid) -> Result<()> {
     Ok(())
 }
 
-/// Drive an exec'd process through its setup: place it in the container's cgroup once the
-/// intermediate reports its pid, then wait for ready or an error.
+/// Drive an exec'd process through its setup: once the intermediate reports its pid, finish
+/// its cgroup placement if clone3 could not, then wait for ready or an error.
 pub(crate) fn drive_exec(
-    cg: &CgroupSet,
+    join: &Join<'_>,
     sock: &OwnedFd,
     first: Pid,
     pid: &mut Option<Pid>,
@@ -1236,7 +1257,7 @@ pub(crate) fn drive_exec(
             ChildMsg::InitPid(p) => {
                 let p = Pid::from_raw(p);
                 *pid = Some(p);
-                cgroups::join(cg, p)?;
+                join.entry.finish(join.into_used, p)?;
                 send_go(sock)?;
             }
             ChildMsg::Error { stage, errno, detail } => return Err(init_error(stage, errno, &detail)),

@@ -313,16 +313,21 @@ fn spawn_exec(
     let con = console.as_ref().map(|c| c.as_fd());
     let stdio = stdio.map(|[a, b, c]| [a.as_fd(), b.as_fd(), c.as_fd()]);
     let theirs = [std::os::fd::AsRawFd::as_raw_fd(&parent_sock)];
-    let first = crate::sys::spawn(0, libc::SIGCHLD, || {
+    let entry = crate::cgroups::entry(cg)?;
+    let first = crate::sys::spawn(0, libc::SIGCHLD, entry.clone_into(), || {
         crate::sys::close_parent_fds(&theirs);
-        crate::init::exec_child(plan, sock, con, stdio)
+        crate::init::exec_child(plan, &entry, sock, con, stdio)
     })
     .map_err(|e| Error::sys("clone3", e))?;
     crate::testpoint::hit("exec:spawned");
     drop(child_sock);
     drop(console);
     let mut pid = None;
-    let r = crate::container::drive_exec(cg, &parent_sock, first.pid, &mut pid, listener_at);
+    let join = crate::container::Join {
+        entry: &entry,
+        into_used: first.into_cgroup,
+    };
+    let r = crate::container::drive_exec(&join, &parent_sock, first.pid, &mut pid, listener_at);
     let _ = waitpid(first.pid, None);
     match r {
         Ok(()) => Ok(pid.expect("ready implies a pid")),

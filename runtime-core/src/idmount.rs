@@ -29,7 +29,7 @@ pub fn detached(source: &CString, recursive: bool, uid_map: &str, gid_map: &str)
 fn user_namespace(uid_map: &str, gid_map: &str) -> Result<OwnedFd> {
     let (rd, wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::sys("pipe", e))?;
     let wr_raw = std::os::fd::AsRawFd::as_raw_fd(&wr);
-    let spawned = crate::sys::spawn(libc::CLONE_NEWUSER as u64, libc::SIGCHLD, || {
+    let spawned = crate::sys::spawn(libc::CLONE_NEWUSER as u64, libc::SIGCHLD, None, || {
         // Our copy of the write end would keep the pipe open: close it, then wait until the
         // parent closes its end (it has opened our namespace by then).
         crate::sys::close_fd(wr_raw);

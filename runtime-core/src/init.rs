@@ -28,6 +28,8 @@ pub(crate) struct ChildFds<'a> {
     pub console: Option<BorrowedFd<'a>>,
     /// Descriptors to make the process's stdin, stdout and stderr.
     pub stdio: Option<[BorrowedFd<'a>; 3]>,
+    /// The cgroups the first child moves itself into.
+    pub cgroup: &'a crate::cgroups::Entry,
 }
 
 pub(crate) fn send(sock: BorrowedFd<'_>, msg: ChildMsg) {
@@ -70,12 +72,20 @@ fn wait_go(sock: BorrowedFd<'_>) -> Result<(), ChildError> {
     }
 }
 
+/// Move this (single-threaded) child into the container's v1 cgroups before it does
+/// anything else; the processes it clones inherit them.
+fn enter_cgroups(entry: &crate::cgroups::Entry) -> Result<(), ChildError> {
+    entry
+        .enter_v1()
+        .map_err(|(e, p)| child_err!(Stage::Cgroup, e, "writing 0 to {}", p.display()))
+}
+
 /// Entry point of the first child.
 pub(crate) fn child_main(plan: &LaunchPlan, fds: ChildFds<'_>) -> i32 {
-    let r = match plan.mode {
+    let r = enter_cgroups(fds.cgroup).and_then(|()| match plan.mode {
         SpawnMode::Direct => init(plan, fds, false).map(|_| 0),
         SpawnMode::TwoStage => intermediate(plan, fds),
-    };
+    });
     match r {
         Ok(code) => code,
         Err(e) => report(fds.sock, e),
@@ -125,7 +135,7 @@ fn intermediate(plan: &LaunchPlan, fds: ChildFds<'_>) -> Result<i32, ChildError>
     sys::set_not_dumpable().map_err(|e| child_err!(Stage::Sync, e, "PR_SET_DUMPABLE"))?;
     let flags = (plan.clone_flags - CloneFlags::CLONE_NEWUSER).bits() as u64 | libc::CLONE_PARENT as u64;
     // With CLONE_PARENT the kernel wants exit_signal 0: the init inherits ours (SIGCHLD).
-    let spawned = sys::spawn(flags, 0, || match init(plan, fds, true) {
+    let spawned = sys::spawn(flags, 0, None, || match init(plan, fds, true) {
         Ok(never) => match never {},
         Err(e) => report(fds.sock, e),
     })
@@ -367,15 +377,18 @@ fn find_executable(p: &ProcessPlan) -> Result<&std::ffi::CStr, ChildError> {
     ))
 }
 
-/// Entry point of the `exec` intermediate: join the container's namespaces (user first,
-/// pid and time last: they apply to children), then clone the process with CLONE_PARENT.
+/// Entry point of the `exec` intermediate: enter the container's cgroups, join its
+/// namespaces (user first, pid and time last: they apply to children), then clone the
+/// process with CLONE_PARENT.
 pub(crate) fn exec_child(
     plan: &crate::exec::ExecPlan,
+    cgroup: &crate::cgroups::Entry,
     sock: BorrowedFd<'_>,
     console: Option<BorrowedFd<'_>>,
     stdio: Option<[BorrowedFd<'_>; 3]>,
 ) -> i32 {
     let r = (|| -> Result<i32, ChildError> {
+        enter_cgroups(cgroup)?;
         // Before joining anything: the container must not reach the runtime binary through
         // this process or the one it clones (CVE-2019-5736 class).
         sys::set_not_dumpable().map_err(|e| child_err!(Stage::Sync, e, "PR_SET_DUMPABLE"))?;
@@ -386,7 +399,7 @@ pub(crate) fn exec_child(
         for j in plan.join.iter().filter(|j| j.flag != CloneFlags::CLONE_NEWUSER) {
             nix::sched::setns(&j.fd, j.flag).map_err(|e| child_err!(Stage::JoinNamespace, e, "{}", j.path))?;
         }
-        let spawned = sys::spawn(libc::CLONE_PARENT as u64, 0, || {
+        let spawned = sys::spawn(libc::CLONE_PARENT as u64, 0, None, || {
             match exec_process(plan, sock, console, stdio) {
                 Ok(never) => match never {},
                 Err(e) => report(sock, e),

@@ -40,10 +40,11 @@ pub enum Stage {
     Seccomp,
     Lsm,
     Process,
+    Cgroup,
 }
 
 impl Stage {
-    const ALL: [Stage; 23] = [
+    const ALL: [Stage; 24] = [
         Stage::Sync,
         Stage::JoinNamespace,
         Stage::UnshareNamespace,
@@ -67,6 +68,7 @@ impl Stage {
         Stage::Seccomp,
         Stage::Lsm,
         Stage::Process,
+        Stage::Cgroup,
     ];
 
     fn from_u8(v: u8) -> Option<Stage> {
@@ -99,6 +101,7 @@ impl Stage {
             Stage::Seccomp => "setting up seccomp",
             Stage::Lsm => "applying security labels",
             Stage::Process => "setting process attributes",
+            Stage::Cgroup => "joining cgroup",
         }
     }
 }

@@ -38,19 +38,31 @@ pub struct Spawned {
     pub pid: Pid,
     /// A pidfd for the child, when `CLONE_PIDFD` could be used.
     pub pidfd: Option<OwnedFd>,
+    /// The child was born in the cgroup passed to [`spawn`].
+    pub into_cgroup: bool,
 }
+
+/// clone3's flag for starting the child in a cgroup v2 directory (Linux 5.7).
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
 /// Create a child process with `clone3(flags)` (fork semantics: no new stack) and run `child`
 /// in it; the child `_exit`s with the code `child` returns and never returns into the caller.
 ///
 /// `flags` may hold `CLONE_NEW*` namespace flags, `CLONE_PARENT` and `CLONE_PIDFD`;
-/// `exit_signal` is normally `SIGCHLD`.
+/// `exit_signal` is normally `SIGCHLD`. With `cgroup` (a cgroup v2 directory) the child is
+/// born there (`CLONE_INTO_CGROUP`); if the kernel refuses that, the clone is retried
+/// without it and [`Spawned::into_cgroup`] says so.
 ///
 /// Contract for `child` (checked by review, not by types): when the calling process may be
 /// multi-threaded (the C API), `child` must only make async-signal-safe calls: no allocation
 /// and no lock that another thread of the parent could have held. The launch plan is
 /// therefore built before this call and the child only reads it.
-pub fn spawn<F: FnOnce() -> i32>(flags: u64, exit_signal: i32, child: F) -> Result<Spawned, Errno> {
+pub fn spawn<F: FnOnce() -> i32>(
+    flags: u64,
+    exit_signal: i32,
+    cgroup: Option<BorrowedFd<'_>>,
+    child: F,
+) -> Result<Spawned, Errno> {
     let mut pidfd: RawFd = -1;
     let mut args = CloneArgs {
         flags,
@@ -60,18 +72,30 @@ pub fn spawn<F: FnOnce() -> i32>(flags: u64, exit_signal: i32, child: F) -> Resu
     if flags & (libc::CLONE_PIDFD as u64) != 0 {
         args.pidfd = &mut pidfd as *mut RawFd as u64;
     }
+    if let Some(fd) = cgroup {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = fd.as_raw_fd() as u64;
+    }
     // SAFETY: clone3 with stack == 0 behaves like fork(2): the child runs on a copy-on-write
     // copy of the caller's stack and address space. `args` is a valid, initialised
     // `clone_args` of the size we pass, and `pidfd` outlives the call. The child branch below
     // never returns: it runs `child` and leaves through `_exit`, so no Rust state is unwound
     // or dropped twice across the two processes.
-    let ret = unsafe {
+    let clone3 = |args: &mut CloneArgs| unsafe {
         libc::syscall(
             libc::SYS_clone3,
-            &mut args as *mut CloneArgs,
+            args as *mut CloneArgs,
             std::mem::size_of::<CloneArgs>(),
         )
     };
+    let mut ret = clone3(&mut args);
+    if ret < 0 && args.flags & CLONE_INTO_CGROUP != 0 {
+        // An older kernel, or a directory it will not take this way: the caller joins the
+        // child through cgroup.procs instead (which reports the real problem, if any).
+        args.flags &= !CLONE_INTO_CGROUP;
+        args.cgroup = 0;
+        ret = clone3(&mut args);
+    }
     if ret < 0 {
         return Err(Errno::last());
     }
@@ -88,6 +112,7 @@ pub fn spawn<F: FnOnce() -> i32>(flags: u64, exit_signal: i32, child: F) -> Resu
     Ok(Spawned {
         pid: Pid::from_raw(ret as i32),
         pidfd,
+        into_cgroup: args.flags & CLONE_INTO_CGROUP != 0,
     })
 }
 
