@@ -340,33 +340,16 @@ enum ListFormat {
     Table,
 }
 
-/// Print `list` one entry at a time (memory does not grow with the number of containers);
-/// entries that fail to load are reported on stderr beside the list.
+/// Print `list`. JSON and `-q` stream one entry at a time; the table keeps its rows (a few
+/// hundred bytes each) to size the columns, which is cheaper than reading every state file
+/// twice. Entries that fail to load are reported on stderr beside the list.
 fn list(rt: &Runtime, format: ListFormat) -> Result<(), Error> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut n = 0usize;
-    // runc's table is a tabwriter (minimum width 12, padding 3): a first pass finds the
-    // column widths without keeping the rows. That pass reads the state files only: the
-    // PID and STATUS columns always have the minimum width (a printed pid is 0 or at most
-    // PID_MAX_LIMIT, 4194304, 7 digits; a status at most 7 characters), so they are skipped.
-    let mut widths = [12usize; 5];
-    if format == ListFormat::Table {
-        widths = [0, 1, 2, 3, 4].map(|c| HEADER[c].len() + 3).map(|w| w.max(12));
-        rt.list_each_brief(|r| {
-            if let Ok(s) = r {
-                for (c, cell) in row(&s).iter().enumerate().take(5) {
-                    if c != 1 && c != 2 {
-                        widths[c] = widths[c].max(cell.len() + 3);
-                    }
-                }
-            }
-        })?;
-        let _ = write_row(&mut out, &HEADER.map(String::from), &widths);
-    }
+    let mut rows: Vec<[String; 6]> = Vec::new();
     if format == ListFormat::Json {
         let _ = out.write_all(b"[");
     }
-    // `-q` prints ids only: the cheap pass is enough (same entries, same errors).
     let each = |r: Result<runtime_core::ContainerState, Error>| {
         let s = match r {
             Ok(s) => s,
@@ -382,17 +365,38 @@ fn list(rt: &Runtime, format: ListFormat) -> Result<(), Error> {
                 out.write_all(sep)
                     .and_then(|()| serde_json::to_writer(&mut out, &s).map_err(std::io::Error::other))
             }
-            ListFormat::Table => write_row(&mut out, &row(&s), &widths),
+            ListFormat::Table => {
+                rows.push(row(&s));
+                Ok(())
+            }
         };
         n += 1;
     };
+    // `-q` prints ids only: the pass that checks nothing live is enough (same entries and
+    // errors).
     if format == ListFormat::Quiet {
         rt.list_each_brief(each)?;
     } else {
         rt.list_each(each)?;
     }
-    if format == ListFormat::Json {
-        let _ = out.write_all(b"]\n");
+    match format {
+        ListFormat::Json => {
+            let _ = out.write_all(b"]\n");
+        }
+        ListFormat::Table => {
+            // runc's table is a tabwriter: minimum width 12, padding 3.
+            let mut widths = [0, 1, 2, 3, 4].map(|c| (HEADER[c].len() + 3).max(12));
+            for r in &rows {
+                for (w, cell) in widths.iter_mut().zip(r.iter()) {
+                    *w = (*w).max(cell.len() + 3);
+                }
+            }
+            let _ = write_row(&mut out, &HEADER.map(String::from), &widths);
+            for r in &rows {
+                let _ = write_row(&mut out, r, &widths);
+            }
+        }
+        ListFormat::Quiet => {}
     }
     let _ = out.flush();
     Ok(())
