@@ -27,7 +27,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 command -v cargo >/dev/null || export PATH="$HOME/.cargo/bin:/root/.cargo/bin:$PATH"
-cargo build --locked --release -p runtime-cli -p benches >&2
+# The runtime as shipped (release, static; see scripts/build-release.sh), and the harness.
+rt="$("$top/scripts/build-release.sh")"
+cargo build --locked --release -p benches >&2
 
 # The C API subject: benches/capi_lifecycle.c linked statically with libruntime (release),
 # installed by runtime-capi/install.sh into target/bench-capi, with the flags of its
@@ -40,5 +42,5 @@ cc -O2 -Wall -Werror $(pkg-config --cflags runtime) "$here/capi_lifecycle.c" \
   "$capi_prefix/lib/libruntime.a" $(pkg-config --static --libs-only-l runtime | sed 's/-lruntime\b//') \
   -o "$top/target/release/capi-lifecycle"
 
-exec "$top/target/release/benches" --runtime-cli "$top/target/release/runtime-cli" \
+exec "$top/target/release/benches" --runtime-cli "$rt" \
   --capi "$top/target/release/capi-lifecycle" "$@"

@@ -5,8 +5,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 top="$(cd "$here/.." && pwd)"
 "$here/setup.sh" --demo
 command -v cargo >/dev/null || export PATH="$HOME/.cargo/bin:/root/.cargo/bin:$PATH"
-(cd "$top" && cargo build --release --locked -q -p runtime-cli)
-rt="$top/target/release/runtime-cli"
+rt="$("$here/build-release.sh" -q)"
 work="$(mktemp -d /tmp/runtime-cli-demo.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 "$here/mkbundle.sh" "$rt" "$work/bundle" /bin/sh -c '

@@ -21,9 +21,9 @@ cargo clippy --locked --all-targets -- -D warnings
 echo "== unit tests"
 cargo test --locked --workspace --exclude conformance
 
-echo "== build"
-cargo build --locked --release -p runtime-cli
-export RUNTIME_CLI_BIN="$top/target/release/runtime-cli"
+echo "== build (the shipped binary: release, static; scripts/build-release.sh)"
+RUNTIME_CLI_BIN="$("$here/build-release.sh")"
+export RUNTIME_CLI_BIN
 
 echo "== library example (create, start, wait, delete without the CLI)"
 ex="$(mktemp -d /tmp/runtime-cli-example.XXXXXX)"
