@@ -3,7 +3,7 @@
 use std::fs;
 use std::os::unix::net::UnixListener;
 
-use conformance::{state_object_problems, TestCtx};
+use conformance::{state_object_problems, RuntimeKind, TestCtx};
 use serde_json::Value;
 
 #[test]
@@ -136,4 +136,49 @@ fn c46_spec_default_and_rootless() {
             "linux.{key} must map container id 0: {m:?}"
         );
     }
+}
+
+/// A list longer than the point where runtime-cli splits the work over threads (64
+/// entries): every entry once, in id order, each with its own status.
+#[test]
+fn c44_long_list_in_order() {
+    let Some(ctx) = TestCtx::new("c44") else { return };
+    let n = 70;
+    let ids: Vec<String> = (0..n).map(|i| format!("c44-{i:03}")).collect();
+    for (i, id) in ids.iter().enumerate() {
+        let b = ctx.bundle(&["sleep", "1000"]);
+        if i % 10 == 0 {
+            ctx.running(&b, id);
+        } else {
+            ctx.create_ok(&b, id);
+        }
+    }
+    let out = ctx.run(&["list", "--format=json"]);
+    out.assert_ok();
+    let v = out.json();
+    let items = v.as_array().expect("a JSON array");
+    let got: Vec<(String, String)> = items
+        .iter()
+        .map(|i| {
+            (
+                i["id"].as_str().unwrap().to_string(),
+                i["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut want: Vec<(String, String)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.clone(), if i % 10 == 0 { "running" } else { "created" }.to_string()))
+        .collect();
+    want.sort();
+    let mut got_sorted = got.clone();
+    got_sorted.sort();
+    assert_eq!(got_sorted, want, "{}", out.describe());
+    if ctx.rt.kind == RuntimeKind::RuntimeCli {
+        assert_eq!(got, want, "runtime-cli lists in id order:\n{}", out.describe());
+    }
+    let table = ctx.run(&["list"]);
+    table.assert_ok();
+    assert_eq!(table.stdout.lines().count(), n + 1, "{}", table.describe());
 }
