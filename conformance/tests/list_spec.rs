@@ -138,8 +138,8 @@ fn c46_spec_default_and_rootless() {
     }
 }
 
-/// A list longer than the point where runtime-cli splits the work over threads (64
-/// entries): every entry once, in id order, each with its own status.
+/// A long list (70 containers): every entry once, in id order, each with its own status, and
+/// one table row per container.
 #[test]
 fn c44_long_list_in_order() {
     let Some(ctx) = TestCtx::new("c44") else { return };

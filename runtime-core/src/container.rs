@@ -432,73 +432,45 @@ impl Runtime {
         if !self.root.path().exists() {
             return Ok(());
         }
-        let ids = self.root.ids()?;
-        // The work per entry is system calls (state file, /proc/PID/stat, freezer state,
-        // exec FIFO): a long list is split over the CPUs, results kept in id order.
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-        if full && cpus > 1 && ids.len() >= LIST_PARALLEL_MIN {
-            let per = ids.len().div_ceil(cpus);
-            let parts: Vec<Vec<Option<Result<ContainerState>>>> = std::thread::scope(|s| {
-                let workers: Vec<_> = ids
-                    .chunks(per)
-                    .map(|chunk| s.spawn(move || self.list_chunk(chunk, full)))
-                    .collect();
-                workers
-                    .into_iter()
-                    .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                    .collect()
-            });
-            parts.into_iter().flatten().flatten().for_each(&mut f);
-            return Ok(());
-        }
-        let mut lister = Lister::default();
-        for id in &ids {
-            if let Some(r) = self.list_one(id, full, &mut lister) {
-                f(r);
+        // One /etc/passwd lookup per owner, not per container.
+        let mut owners: std::collections::HashMap<u32, String> = std::collections::HashMap::new();
+        // One read buffer for every state file; only the fields list prints are parsed.
+        let mut buf = Vec::with_capacity(8192);
+        for id in self.root.ids()? {
+            let dir = self.root.dir(&id);
+            match state::read_summary(&dir, &id, &mut buf) {
+                Ok(st) if st.phase == Phase::Creating => {}
+                Ok(st) => {
+                    let (status, owner) = if full {
+                        let owner = fs::metadata(&dir)
+                            .map(|m| {
+                                owners
+                                    .entry(m.uid())
+                                    .or_insert_with(|| state::owner_name(m.uid()))
+                                    .clone()
+                            })
+                            .unwrap_or_default();
+                        (live_status(st.pid, st.pid_start_time, &st.cgroup.dirs, &dir), owner)
+                    } else {
+                        (Status::Stopped, String::new())
+                    };
+                    f(Ok(ContainerState {
+                        oci_version: st.oci_version,
+                        id: st.id,
+                        pid: if status == Status::Stopped && full { 0 } else { st.pid },
+                        status,
+                        bundle: st.bundle,
+                        rootfs: st.rootfs,
+                        created: st.created,
+                        annotations: st.annotations,
+                        owner,
+                    }));
+                }
+                Err(Error::NotExist(_)) => {}
+                Err(e) => f(Err(e)),
             }
         }
         Ok(())
-    }
-
-    fn list_chunk(&self, ids: &[String], full: bool) -> Vec<Option<Result<ContainerState>>> {
-        let mut lister = Lister::default();
-        ids.iter().map(|id| self.list_one(id, full, &mut lister)).collect()
-    }
-
-    /// One entry of `list`: `None` for a container that is being created or is gone.
-    fn list_one(&self, id: &str, full: bool, l: &mut Lister) -> Option<Result<ContainerState>> {
-        let dir = self.root.dir(id);
-        match state::read_summary(&dir, id, &mut l.buf) {
-            Ok(st) if st.phase == Phase::Creating => None,
-            Ok(st) => {
-                let (status, owner) = if full {
-                    let owner = fs::metadata(&dir)
-                        .map(|m| {
-                            l.owners
-                                .entry(m.uid())
-                                .or_insert_with(|| state::owner_name(m.uid()))
-                                .clone()
-                        })
-                        .unwrap_or_default();
-                    (live_status(st.pid, st.pid_start_time, &st.cgroup.dirs, &dir), owner)
-                } else {
-                    (Status::Stopped, String::new())
-                };
-                Some(Ok(ContainerState {
-                    oci_version: st.oci_version,
-                    id: st.id,
-                    pid: if status == Status::Stopped && full { 0 } else { st.pid },
-                    status,
-                    bundle: st.bundle,
-                    rootfs: st.rootfs,
-                    created: st.created,
-                    annotations: st.annotations,
-                    owner,
-                }))
-            }
-            Err(Error::NotExist(_)) => None,
-            Err(e) => Some(Err(e)),
-        }
     }
 
     /// Send a signal to the init (or, with `all`, to every process in the container's cgroup).
@@ -1344,17 +1316,4 @@ fn init_error(stage: crate::protocol::Stage, errno: i32, detail: &crate::protoco
         detail: String::from_utf8_lossy(detail.as_bytes()).into_owned(),
         errno,
     }
-}
-
-/// Entries of `list` from which the work is split over threads (fewer are not worth a
-/// thread's start).
-const LIST_PARALLEL_MIN: usize = 64;
-
-/// What one `list` worker reuses from entry to entry.
-#[derive(Default)]
-struct Lister {
-    /// One /etc/passwd lookup per owner, not per container.
-    owners: std::collections::HashMap<u32, String>,
-    /// One read buffer for every state file; only the fields list prints are parsed.
-    buf: Vec<u8>,
 }
