@@ -207,18 +207,7 @@ pub fn plan(cgroups_path: &str, id: &str) -> Result<(Vec<Hierarchy>, Vec<PathBuf
 pub fn dirs_for(hs: &[Hierarchy], own: &[(Vec<String>, String)], cgroups_path: &str, id: &str) -> Vec<PathBuf> {
     hs.iter()
         .map(|h| {
-            let own_path = own
-                .iter()
-                .find(|(c, _)| {
-                    if h.v2 {
-                        c.is_empty()
-                    } else {
-                        !c.is_empty() && c.iter().all(|x| h.has(x))
-                    }
-                })
-                .map(|(_, p)| p.as_str())
-                .unwrap_or("/");
-            let rel = resolve(cgroups_path, id, own_path);
+            let rel = resolve(cgroups_path, id, own_path(h, own));
             h.mountpoint.join(rel.strip_prefix("/").unwrap_or(&rel))
         })
         .collect()
@@ -231,21 +220,23 @@ pub fn own_dirs(hs: &[Hierarchy]) -> Result<Vec<PathBuf>> {
     let own = parse_proc_cgroup(&text);
     Ok(hs
         .iter()
-        .map(|h| {
-            let p = own
-                .iter()
-                .find(|(c, _)| {
-                    if h.v2 {
-                        c.is_empty()
-                    } else {
-                        !c.is_empty() && c.iter().all(|x| h.has(x))
-                    }
-                })
-                .map(|(_, p)| p.as_str())
-                .unwrap_or("/");
-            h.mountpoint.join(p.trim_start_matches('/'))
-        })
+        .map(|h| h.mountpoint.join(own_path(h, &own).trim_start_matches('/')))
         .collect())
+}
+
+/// The caller's path in hierarchy `h` among its `/proc/self/cgroup` entries (`/` if none):
+/// the v2 entry has no controllers, a v1 entry names the hierarchy's controllers.
+fn own_path<'a>(h: &Hierarchy, own: &'a [(Vec<String>, String)]) -> &'a str {
+    own.iter()
+        .find(|(c, _)| {
+            if h.v2 {
+                c.is_empty()
+            } else {
+                !c.is_empty() && c.iter().all(|x| h.has(x))
+            }
+        })
+        .map(|(_, p)| p.as_str())
+        .unwrap_or("/")
 }
 
 /// Whether every directory can be created (or exists): the nearest existing ancestor of each
@@ -445,11 +436,7 @@ impl Entry {
     }
 }
 
-/// Move `pid` into every directory of the set.
-pub fn join(set: &CgroupSet, pid: Pid) -> Result<()> {
-    join_dirs(&set.dirs, pid)
-}
-
+/// Move `pid` into each of `dirs` through `cgroup.procs` (the slow way, see [`Entry`]).
 fn join_dirs(dirs: &[PathBuf], pid: Pid) -> Result<()> {
     let s = pid.as_raw().to_string();
     for d in dirs {

@@ -42,7 +42,8 @@ pub struct Spawned {
     pub into_cgroup: bool,
 }
 
-/// clone3's flag for starting the child in a cgroup v2 directory (Linux 5.7).
+/// clone3's flag for starting the child in a cgroup v2 directory (Linux 5.7). Not libc's
+/// constant: libc 0.2 declares it as a c_int, which truncates the value to 0.
 const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
 /// Create a child process with `clone3(flags)` (fork semantics: no new stack) and run `child`
