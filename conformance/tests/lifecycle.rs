@@ -309,3 +309,42 @@ fn c19_stdio_to_regular_file_runtime_silent() {
     );
     assert_eq!(read_or_empty(&err_path), "", "nothing may be written to stderr");
 }
+
+/// `start` returns only once the container's program has replaced the runtime in the init
+/// (runc reads its FIFO to EOF for the same reason): clients read `/proc/<state pid>` right
+/// after `start` and must see the program. The init is stopped before `start`, so a `start`
+/// that returned on writing the handshake byte is caught every time, not by a lost race.
+#[test]
+fn c20_start_returns_after_the_program_replaced_the_init() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Some(ctx) = TestCtx::new("c20") else { return };
+    let b = ctx.bundle(&["sleep", "1000"]);
+    let init = ctx.create_ok(&b, "c20");
+    let cmdline = || read_or_empty(std::path::Path::new(&format!("/proc/{}/cmdline", init.pid)));
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(init.pid), Signal::SIGSTOP).expect("SIGSTOP the init");
+    let returned = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let start = s.spawn(|| {
+            let out = ctx.run(&["start", "c20"]);
+            returned.store(true, Ordering::SeqCst);
+            out
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        let early = returned.load(Ordering::SeqCst);
+        let before = cmdline();
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(init.pid), Signal::SIGCONT).expect("SIGCONT the init");
+        let out = start.join().expect("start thread");
+        out.assert_ok();
+        assert!(
+            !early,
+            "`start` returned while the init was stopped before exec (its cmdline was {before:?})"
+        );
+    });
+    let after = cmdline();
+    assert!(
+        after.starts_with("sleep\0"),
+        "right after `start` the state pid {} must run the program, it runs {after:?}",
+        init.pid
+    );
+    assert_eq!(ctx.status("c20"), "running");
+}

@@ -386,6 +386,7 @@ impl Runtime {
         }
         f.write_all(&[0]).map_err(|e| Error::io("writing", &fifo, e))?;
         crate::testpoint::hit("start:signalled");
+        wait_for_exec(&f);
         fs::remove_file(&fifo).map_err(|e| Error::io("removing", &fifo, e))?;
         if let Err(e) = poststart(&st) {
             // A failed poststart hook stops the container (runtime spec 1.1, runc).
@@ -907,6 +908,28 @@ fn live_status<P: AsRef<Path>>(pid: i32, start_time: u64, cgroup_dirs: &[P], dir
         Status::Created
     } else {
         Status::Running
+    }
+}
+
+/// Return once the init has left the handshake: its end of the FIFO is close-on-exec, so the
+/// FIFO loses its last reader when the init's execve succeeds (or the init dies), and our
+/// write end then polls POLLERR. Like runc's `start`, which reads its FIFO to EOF, `start`
+/// therefore returns with the container's program in place: `state.pid` runs the program,
+/// not the runtime, as soon as `start` has returned.
+fn wait_for_exec(f: &fs::File) {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    loop {
+        let mut fds = [PollFd::new(f.as_fd(), PollFlags::empty())];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Err(Errno::EINTR) => continue,
+            Err(_) => return,
+            Ok(_) => {
+                let ready = fds[0].revents().unwrap_or(PollFlags::POLLERR);
+                if ready.intersects(PollFlags::POLLERR | PollFlags::POLLHUP | PollFlags::POLLNVAL) {
+                    return;
+                }
+            }
+        }
     }
 }
 
