@@ -315,3 +315,37 @@ fn h08_hook_argv0_and_env() {
     ctx.run(&["delete", "--force", "h08"]).assert_ok();
     ctx.assert_no_leftovers("h08", &b.cgroups_path(), Some(init));
 }
+
+/// createContainer and startContainer hooks run in the container's cgroups (in every
+/// hierarchy), as runc and crun run them: from the init, before pivot_root and before the
+/// program's exec respectively.
+#[test]
+fn h09_container_hooks_run_in_the_containers_cgroups() {
+    let Some(ctx) = TestCtx::new("h09") else { return };
+    let mut b = ctx.bundle(&["sleep", "30"]);
+    b.config_mut()["root"]["readonly"] = json!(false);
+    let host_file = ctx.scratch("create-container.cgroup");
+    set_hooks(
+        &mut b,
+        json!({
+            "createContainer": [sh_hook(&format!("cat /proc/self/cgroup > {}", host_file.display()))],
+            "startContainer": [sh_hook("cat /proc/self/cgroup > /start-container.cgroup")],
+        }),
+    );
+    let init = ctx.create_ok(&b, "h09");
+    ctx.start_ok("h09");
+    let want = fs::read_to_string(format!("/proc/{}/cgroup", init.pid)).expect("the init's /proc/PID/cgroup");
+    // (g13 checks that the init is in every hierarchy; crun leaves out the unified one.)
+    assert!(
+        want.lines().any(|l| l.ends_with(&b.cgroups_path())),
+        "the init itself is not in the container's cgroups:\n{want}"
+    );
+    for (kind, file) in [
+        ("createContainer", host_file),
+        ("startContainer", b.rootfs_path("start-container.cgroup")),
+    ] {
+        let got = fs::read_to_string(&file).unwrap_or_else(|e| panic!("{kind} hook output {}: {e}", file.display()));
+        assert_eq!(got, want, "the {kind} hook ran in other cgroups than the init");
+    }
+    ctx.run(&["delete", "--force", "h09"]).assert_ok();
+}

@@ -165,10 +165,18 @@ impl Inside {
     fn entry(&self) -> io::Result<crate::sys::Entry> {
         let mut e = crate::sys::Entry::default();
         for d in &self.cgroup_dirs {
-            let procs = d.join("cgroup.procs");
-            if procs.exists() {
-                e.cgroup_procs
-                    .push(std::fs::OpenOptions::new().write(true).open(procs)?.into());
+            // v1: `tasks` moves only the writing thread (the forked child has just the one)
+            // without the global lock (and RCU grace period) that `cgroup.procs` takes; a
+            // v2 directory has no `tasks`.
+            for name in ["tasks", "cgroup.procs"] {
+                match std::fs::OpenOptions::new().write(true).open(d.join(name)) {
+                    Ok(f) => {
+                        e.cgroup_files.push(f.into());
+                        break;
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+                    Err(err) => return Err(err),
+                }
             }
         }
         for (name, flag) in JOIN_IN_CHILD {

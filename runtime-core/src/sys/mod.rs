@@ -599,8 +599,9 @@ pub fn set_not_dumpable() -> Result<(), Errno> {
 /// Where a command started by [`enter_before_exec`] goes between fork and exec.
 #[derive(Debug, Default)]
 pub struct Entry {
-    /// `cgroup.procs` files (opened for writing) that the child moves itself into.
-    pub cgroup_procs: Vec<OwnedFd>,
+    /// `tasks` (v1) or `cgroup.procs` (v2) files, opened for writing, that the child moves
+    /// itself into.
+    pub cgroup_files: Vec<OwnedFd>,
     /// Namespaces to join, in order (the user namespace first).
     pub namespaces: Vec<(OwnedFd, nix::sched::CloneFlags)>,
     /// Become uid/gid 0 after joining (a joined user namespace maps its root, not ours).
@@ -616,7 +617,7 @@ pub fn enter_before_exec(cmd: &mut std::process::Command, entry: Entry) {
     use std::os::unix::process::CommandExt;
     let entry = std::sync::Arc::new(entry);
     let hook = move || -> std::io::Result<()> {
-        for f in &entry.cgroup_procs {
+        for f in &entry.cgroup_files {
             // "0" is the writing process itself, in v1 and v2.
             nix::unistd::write(f.as_fd(), b"0")?;
         }
