@@ -4,7 +4,7 @@
 use std::fs;
 use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -430,28 +430,20 @@ impl Runtime {
     }
 
     fn list_entries(&self, full: bool, mut f: impl FnMut(Result<ContainerState>)) -> Result<()> {
-        if !self.root.path().exists() {
+        let Some(dirs) = state::ListDirs::open(self.root.path())? else {
             return Ok(());
-        }
+        };
         // One /etc/passwd lookup per owner, not per container.
         let mut owners: std::collections::HashMap<u32, String> = std::collections::HashMap::new();
         // One read buffer for every state file; only the fields list prints are parsed.
         let mut buf = Vec::with_capacity(8192);
         for id in self.root.ids()? {
-            let dir = self.root.dir(&id);
-            match state::read_summary(&dir, &id, &mut buf) {
-                Ok(st) if st.phase == Phase::Creating => {}
-                Ok(st) => {
+            match dirs.read_summary(&id, &mut buf) {
+                Ok((st, _)) if st.phase == Phase::Creating => {}
+                Ok((st, uid)) => {
                     let (status, owner) = if full {
-                        let owner = fs::metadata(&dir)
-                            .map(|m| {
-                                owners
-                                    .entry(m.uid())
-                                    .or_insert_with(|| state::owner_name(m.uid()))
-                                    .clone()
-                            })
-                            .unwrap_or_default();
-                        (live_status(st.pid, st.pid_start_time, &st.cgroup.dirs, &dir), owner)
+                        let owner = owners.entry(uid).or_insert_with(|| state::owner_name(uid)).clone();
+                        (list_status(&dirs, &id, &st), owner)
                     } else {
                         (Status::Stopped, String::new())
                     };
@@ -911,6 +903,22 @@ fn live_status<P: AsRef<Path>>(pid: i32, start_time: u64, cgroup_dirs: &[P], dir
     }
 }
 
+/// [`live_status`] for `list`: the same checks, looked up relative to the open state root
+/// and `/proc`, and the FIFO only opened while the init's name says it may still wait.
+fn list_status(dirs: &state::ListDirs, id: &str, st: &state::StateSummary<'_>) -> Status {
+    let Some(may_wait) = dirs.init_liveness(st.pid, st.pid_start_time) else {
+        return Status::Stopped;
+    };
+    if cgroups::frozen_in(&st.cgroup.dirs) {
+        return Status::Paused;
+    }
+    if may_wait && fifo_has_reader(dirs.open_fifo_nonblocking(id, EXEC_FIFO).map_err(Into::into)) {
+        Status::Created
+    } else {
+        Status::Running
+    }
+}
+
 /// Return once the init has left the handshake: its end of the FIFO is close-on-exec, so the
 /// FIFO loses its last reader when the init's execve succeeds (or the init dies), and our
 /// write end then polls POLLERR. Like runc's `start`, which reads its FIFO to EOF, `start`
@@ -938,11 +946,19 @@ fn wait_for_exec(f: &fs::File) {
 /// any more (the init closed it on exec), and a non-blocking open for writing fails with
 /// ENXIO. Opening without writing does not disturb a waiting init.
 fn init_waits_on_fifo(fifo: &Path) -> bool {
-    match fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(fifo)
-    {
+    fifo_has_reader(
+        fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(fifo)
+            .map(drop),
+    )
+}
+
+/// What a non-blocking open of the FIFO for writing says: ENXIO (no reader) and ENOENT (the
+/// FIFO is gone) mean the init no longer waits; success or any other error, that it does.
+fn fifo_has_reader<T>(open: std::io::Result<T>) -> bool {
+    match open {
         Ok(_) => true,
         Err(e) => !matches!(e.raw_os_error(), Some(libc::ENXIO) | Some(libc::ENOENT)),
     }

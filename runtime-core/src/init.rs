@@ -204,6 +204,10 @@ fn init(plan: &LaunchPlan, fds: ChildFds<'_>, joined: bool) -> Result<Infallible
     let p = &plan.process;
     let exe = prepare_process(p, fds.sock, fds.stdio)?;
 
+    // The name `ps` shows while the init waits for `start`, and the sign that a status check
+    // reads in /proc/<pid>/stat: until the exec replaces it, the init has not started the
+    // program (see `state::INIT_WAITING_COMM`).
+    sys::set_comm(crate::state::INIT_WAITING_COMM).map_err(|e| child_err!(Stage::Sync, e, "PR_SET_NAME"))?;
     send(fds.sock, ChildMsg::Ready);
     sys::install_exit_handlers();
     let mut b = [0u8; 1];

@@ -10,10 +10,11 @@
 use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::Write;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use nix::fcntl::{Flock, FlockArg};
+use nix::fcntl::{Flock, FlockArg, OFlag};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
@@ -364,50 +365,136 @@ impl AsRef<Path> for CgroupDir<'_> {
     }
 }
 
-/// Read `state.json` of `dir` as a [`StateSummary`] borrowing from `buf`, which is reused
-/// from call to call and only grows (no size lookup: one open, reads to the end, close).
-pub fn read_summary<'a>(dir: &Path, id: &str, buf: &'a mut Vec<u8>) -> Result<StateSummary<'a>> {
-    use std::io::Read;
-    let p = dir.join(STATE_FILE);
-    let mut f = match fs::OpenOptions::new().read(true).custom_flags(libc::O_CLOEXEC).open(&p) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::NotExist(id.to_string())),
-        Err(e) => return Err(Error::io("reading", &p, e)),
-    };
-    // `buf` stays initialized to its full length (no zeroing per file); `len` is the content.
-    let mut len = 0;
-    loop {
-        if buf.len() - len < 1024 {
-            let grown = (buf.len() * 2).max(8192);
-            buf.resize(grown, 0);
-        }
-        match f.read(&mut buf[len..]) {
-            Ok(0) => break,
-            Ok(n) => len += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::io("reading", &p, e)),
-        }
+/// The directories `list` resolves every entry against, each opened once: the state root
+/// and `/proc`. Each container then costs short lookups relative to them (`<id>/state.json`,
+/// `<pid>/stat`, `<id>/exec.fifo`) instead of walks of whole paths.
+#[derive(Debug)]
+pub struct ListDirs {
+    root: OwnedFd,
+    root_path: PathBuf,
+    proc_dir: Option<OwnedFd>,
+}
+
+impl ListDirs {
+    /// Open `root` (the state root) and `/proc`; `None` if there is no state root yet. A
+    /// missing `/proc` is not an error here: every process then looks dead, as it does to
+    /// [`pid_alive`].
+    pub fn open(root: &Path) -> Result<Option<ListDirs>> {
+        let dir = |p: &Path| {
+            nix::fcntl::open(
+                p,
+                OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+                nix::sys::stat::Mode::empty(),
+            )
+        };
+        let root_fd = match dir(root) {
+            Ok(fd) => fd,
+            Err(nix::errno::Errno::ENOENT) => return Ok(None),
+            Err(e) => return Err(Error::io("opening state root", root, e.into())),
+        };
+        Ok(Some(ListDirs {
+            root: root_fd,
+            root_path: root.to_path_buf(),
+            proc_dir: dir(Path::new("/proc")).ok(),
+        }))
     }
-    serde_json::from_slice(&buf[..len]).map_err(|e| Error::State {
-        id: id.to_string(),
-        msg: format!("{}: {e}", p.display()),
-    })
+
+    /// Read `<id>/state.json` as a [`StateSummary`] borrowing from `buf` (reused from call to
+    /// call; it only grows), with the uid that owns the file. One `fstat` of the open file
+    /// gives both the owner and the size, so the file is read without a final empty read
+    /// (state files are replaced by rename, never written in place).
+    pub fn read_summary<'a>(&self, id: &str, buf: &'a mut Vec<u8>) -> Result<(StateSummary<'a>, u32)> {
+        let path = || self.root_path.join(id).join(STATE_FILE);
+        let rel = format!("{id}/{STATE_FILE}");
+        let f = match nix::fcntl::openat(
+            self.root.as_fd(),
+            rel.as_str(),
+            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        ) {
+            Ok(f) => f,
+            Err(nix::errno::Errno::ENOENT) => return Err(Error::NotExist(id.to_string())),
+            Err(e) => return Err(Error::io("reading", path(), e.into())),
+        };
+        let st = nix::sys::stat::fstat(&f).map_err(|e| Error::io("reading", path(), e.into()))?;
+        let size = usize::try_from(st.st_size).unwrap_or(0);
+        // `buf` stays initialized to its full length (no zeroing per file); `len` is the
+        // content. One spare byte, so that a file longer than its size is still read whole.
+        if buf.len() < size + 1 {
+            buf.resize((size + 1).max(8192), 0);
+        }
+        let mut len = 0;
+        loop {
+            if len == buf.len() {
+                buf.resize(buf.len() * 2, 0);
+            }
+            match nix::unistd::read(&f, &mut buf[len..]) {
+                Ok(0) => break,
+                Ok(n) => {
+                    len += n;
+                    if len == size {
+                        break;
+                    }
+                }
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(Error::io("reading", path(), e.into())),
+            }
+        }
+        let summary = serde_json::from_slice(&buf[..len]).map_err(|e| Error::State {
+            id: id.to_string(),
+            msg: format!("{}: {e}", path().display()),
+        })?;
+        Ok((summary, st.st_uid))
+    }
+
+    /// [`pid_alive`], looking the process up relative to the open `/proc`: `None` if the
+    /// init is gone, else whether it may still wait for `start` (its name is
+    /// [`INIT_WAITING_COMM`]). `Some(false)` is certain: the init has exec'd the program.
+    pub fn init_liveness(&self, pid: i32, start_time: u64) -> Option<bool> {
+        let proc_dir = self.proc_dir.as_ref()?;
+        if pid <= 0 {
+            return None;
+        }
+        let mut buf = [0u8; 1024];
+        let mut path = [0u8; 32];
+        let path = proc_stat_path(pid, "", &mut path);
+        let s = std::str::from_utf8(read_pseudo_at(proc_dir.as_fd(), path, &mut buf)?).ok()?;
+        let (t, zombie) = parse_stat(s)?;
+        (t == start_time && !zombie).then(|| stat_comm(s) == Some(INIT_WAITING_COMM.to_bytes()))
+    }
+
+    /// Open `<id>/<name>` of the state root for writing without blocking (the exec FIFO
+    /// check: see `init_waits_on_fifo`).
+    pub fn open_fifo_nonblocking(&self, id: &str, name: &str) -> nix::Result<OwnedFd> {
+        nix::fcntl::openat(
+            self.root.as_fd(),
+            format!("{id}/{name}").as_str(),
+            OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+    }
 }
 
 /// Read a small pseudo-file (procfs, cgroupfs) into `buf` with one `read` (these files
 /// hand their whole content to the first read when the buffer is large enough); `None` if it
 /// cannot be opened or read, or does not fit.
 pub fn read_pseudo<'a>(path: &Path, buf: &'a mut [u8]) -> Option<&'a [u8]> {
-    use std::io::Read;
-    let mut f = fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_CLOEXEC)
-        .open(path)
-        .ok()?;
+    read_pseudo_at(nix::fcntl::AT_FDCWD, path, buf)
+}
+
+/// [`read_pseudo`] of `path` relative to the directory `dir`.
+pub fn read_pseudo_at<'a>(dir: BorrowedFd<'_>, path: &Path, buf: &'a mut [u8]) -> Option<&'a [u8]> {
+    let f = nix::fcntl::openat(
+        dir,
+        path,
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .ok()?;
     let n = loop {
-        match f.read(buf) {
+        match nix::unistd::read(&f, buf) {
             Ok(n) => break n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => return None,
         }
     };
@@ -419,16 +506,17 @@ pub fn read_pseudo<'a>(path: &Path, buf: &'a mut [u8]) -> Option<&'a [u8]> {
 pub fn proc_start_time(pid: Pid) -> Option<(u64, bool)> {
     let mut buf = [0u8; 1024];
     let mut path = [0u8; 32];
-    let path = proc_stat_path(pid.as_raw(), &mut path);
+    let path = proc_stat_path(pid.as_raw(), "/proc/", &mut path);
     let s = read_pseudo(path, &mut buf)?;
     parse_stat(std::str::from_utf8(s).ok()?)
 }
 
-/// `/proc/<pid>/stat` formatted into `out` without allocating.
-fn proc_stat_path(pid: i32, out: &mut [u8; 32]) -> &Path {
+/// `<prefix><pid>/stat` formatted into `out` without allocating (`prefix` is `/proc/`, or
+/// empty relative to an open `/proc`).
+fn proc_stat_path<'a>(pid: i32, prefix: &str, out: &'a mut [u8; 32]) -> &'a Path {
     use std::os::unix::ffi::OsStrExt;
     let mut w = &mut out[..];
-    let _ = write!(w, "/proc/{pid}/stat");
+    let _ = write!(w, "{prefix}{pid}/stat");
     let n = 32 - w.len();
     Path::new(std::ffi::OsStr::from_bytes(&out[..n]))
 }
@@ -441,6 +529,16 @@ pub fn parse_stat(s: &str) -> Option<(u64, bool)> {
     // The first field is field 3 (state); starttime is field 22, 19 further on.
     let zombie = matches!(f.next(), Some("Z") | Some("X"));
     Some((f.nth(18)?.parse().ok()?, zombie))
+}
+
+/// The name (`comm`) the init gives itself when it is ready and waits for `start`. The exec
+/// of the program replaces it, so an init whose name differs has certainly left the wait;
+/// one with this name is checked on the FIFO (a program could take the same name).
+pub const INIT_WAITING_COMM: &std::ffi::CStr = c"rcli:[INIT]";
+
+/// The `comm` field of `/proc/<pid>/stat` text: between the first `(` and the last `)`.
+pub fn stat_comm(s: &str) -> Option<&[u8]> {
+    Some(&s.as_bytes()[s.find('(')? + 1..s.rfind(')')?])
 }
 
 /// Whether the recorded init is still the same live process.
@@ -525,6 +623,9 @@ mod tests {
         assert_eq!(parse_stat(z), Some((42, true)));
         assert_eq!(parse_stat("garbage"), None);
         assert_eq!(parse_stat("1 (x) S 1"), None);
+        assert_eq!(stat_comm(s), Some(&b"a) b) c"[..]));
+        assert_eq!(stat_comm("9 (rcli:[INIT]) S 1"), Some(INIT_WAITING_COMM.to_bytes()));
+        assert_eq!(stat_comm("garbage"), None);
     }
 
     fn sample(id: &str) -> StateFile {
@@ -581,7 +682,9 @@ mod tests {
         st.hooks = Some(Default::default());
         let l = root.reserve(&st).unwrap();
         let mut buf = Vec::new();
-        let s = read_summary(&l.dir, "c3", &mut buf).unwrap();
+        let list = ListDirs::open(root.path()).unwrap().unwrap();
+        let (s, uid) = list.read_summary("c3", &mut buf).unwrap();
+        assert_eq!(uid, nix::unistd::getuid().as_raw());
         assert_eq!(
             (s.oci_version, s.id, s.phase, s.pid, s.pid_start_time),
             (
@@ -599,12 +702,9 @@ mod tests {
         assert_eq!(s.annotations, st.annotations);
         let dirs: Vec<PathBuf> = s.cgroup.dirs.iter().map(|d| PathBuf::from(d.as_ref())).collect();
         assert_eq!(dirs, st.cgroup.dirs);
-        assert!(matches!(
-            read_summary(&root.dir("nope"), "nope", &mut buf),
-            Err(Error::NotExist(_))
-        ));
+        assert!(matches!(list.read_summary("nope", &mut buf), Err(Error::NotExist(_))));
         fs::write(l.dir.join(STATE_FILE), b"{half").unwrap();
-        let e = read_summary(&l.dir, "c3", &mut buf).unwrap_err().to_string();
+        let e = list.read_summary("c3", &mut buf).unwrap_err().to_string();
         assert!(e.contains("state.json"), "{e}");
         fs::remove_dir_all(root.path()).unwrap();
     }

@@ -266,6 +266,22 @@ fn prctl(op: libc::c_int, a: libc::c_ulong, b: libc::c_ulong) -> Result<(), Errn
     Errno::result(r).map(drop)
 }
 
+/// PR_SET_NAME: the calling thread's name (`comm`, at most 15 bytes; longer is cut).
+pub fn set_comm(name: &std::ffi::CStr) -> Result<(), Errno> {
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes from the pointer;
+    // `name` is NUL-terminated and outlives the call.
+    let r = unsafe {
+        libc::prctl(
+            libc::PR_SET_NAME,
+            name.as_ptr(),
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
+    Errno::result(r).map(drop)
+}
+
 /// Drop one capability from the bounding set (PR_CAPBSET_DROP). EINVAL (a capability this
 /// kernel does not know) is not an error.
 pub fn capbset_drop(cap: u32) -> Result<(), Errno> {
