@@ -1225,11 +1225,7 @@ fn drive(
         let (msg, fd) = recv_child(sock, init_pid.unwrap_or(first))?;
         match msg {
             ChildMsg::Ready => return Ok(()),
-            ChildMsg::SeccompListener => {
-                let fd = fd.ok_or_else(|| Error::InitDied("seccomp listener message without a descriptor".into()))?;
-                listener_at(init_pid.unwrap_or(first), fd)?;
-                send_go(sock)?;
-            }
+            ChildMsg::SeccompListener => forward_listener(sock, fd, init_pid.unwrap_or(first), listener_at)?,
             ChildMsg::HookPoint => {
                 hooks_at(init_pid.unwrap_or(first))?;
                 send_go(sock)?;
@@ -1275,6 +1271,19 @@ pub fn write_pid_file(path: &Path, pid: Pid) -> Result<()> {
     Ok(())
 }
 
+/// The child sent its seccomp notify descriptor: hand it to `listener_at` (the listener
+/// socket of the config), then let the child go on.
+fn forward_listener(
+    sock: &OwnedFd,
+    fd: Option<OwnedFd>,
+    pid: Pid,
+    listener_at: &dyn Fn(Pid, OwnedFd) -> Result<()>,
+) -> Result<()> {
+    let fd = fd.ok_or_else(|| Error::InitDied("seccomp listener message without a descriptor".into()))?;
+    listener_at(pid, fd)?;
+    send_go(sock)
+}
+
 /// Drive an exec'd process through its setup: once the intermediate reports its pid, finish
 /// its cgroup placement if clone3 could not, then wait for ready or an error.
 pub(crate) fn drive_exec(
@@ -1288,11 +1297,7 @@ pub(crate) fn drive_exec(
         let (msg, fd) = recv_child(sock, pid.unwrap_or(first))?;
         match msg {
             ChildMsg::Ready => return Ok(()),
-            ChildMsg::SeccompListener => {
-                let fd = fd.ok_or_else(|| Error::InitDied("seccomp listener message without a descriptor".into()))?;
-                listener_at(pid.unwrap_or(first), fd)?;
-                send_go(sock)?;
-            }
+            ChildMsg::SeccompListener => forward_listener(sock, fd, pid.unwrap_or(first), listener_at)?,
             ChildMsg::InitPid(p) => {
                 let p = Pid::from_raw(p);
                 *pid = Some(p);

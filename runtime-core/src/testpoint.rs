@@ -102,6 +102,25 @@ mod tests {
         assert_eq!(v.len(), super::STAGES.len());
     }
 
+    /// The crash test drives the binary from outside and keeps its own copy of the stage
+    /// names (it does not link this crate): a stage added here must be crashed there too.
+    #[test]
+    fn the_crash_test_covers_every_stage() {
+        let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../conformance/tests/reliability_crash.rs");
+        let text = std::fs::read_to_string(p).expect("conformance/tests/reliability_crash.rs");
+        // Its stage lists: `const <VERB>_STAGES: &[&str] = &[...];`.
+        let lists: String = text
+            .split("_STAGES: &[&str] = &[")
+            .skip(1)
+            .filter_map(|rest| rest.split_once("];").map(|(list, _)| list))
+            .collect();
+        let missing: Vec<_> = super::STAGES
+            .iter()
+            .filter(|s| !lists.contains(&format!("\"{s}\"")))
+            .collect();
+        assert!(missing.is_empty(), "stages the crash test does not know: {missing:?}");
+    }
+
     #[test]
     fn hit_without_configuration_returns() {
         for s in super::STAGES {
