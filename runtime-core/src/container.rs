@@ -221,6 +221,7 @@ impl Runtime {
                 created: cgroups::missing(&hs, &dirs),
             },
             private_pid_ns: plan.private_pid_ns,
+            init_named: true,
             hooks: s
                 .hooks()
                 .clone()
@@ -885,34 +886,33 @@ fn public_state(st: &StateFile, dir: &Path, owner: String) -> ContainerState {
 /// The status, recomputed from the live system: frozen cgroup → paused; init gone or
 /// replaced → stopped; handshake FIFO present → created; else running.
 fn status_of(st: &StateFile, dir: &Path) -> Status {
-    live_status(st.pid, st.pid_start_time, &st.cgroup.dirs, dir)
-}
-
-/// [`status_of`] from the fields it needs.
-fn live_status<P: AsRef<Path>>(pid: i32, start_time: u64, cgroup_dirs: &[P], dir: &Path) -> Status {
-    if !state::pid_alive(pid, start_time) {
+    let Some(named_waiting) = state::init_liveness(st.pid, st.pid_start_time) else {
         return Status::Stopped;
-    }
-    if cgroups::frozen_in(cgroup_dirs) {
+    };
+    if cgroups::frozen_in(&st.cgroup.dirs) {
         return Status::Paused;
     }
-    if init_waits_on_fifo(&dir.join(EXEC_FIFO)) {
+    // The FIFO decides while the init's name says it may still wait (or when its runtime
+    // did not name it).
+    if (named_waiting || !st.init_named) && init_waits_on_fifo(&dir.join(EXEC_FIFO)) {
         Status::Created
     } else {
         Status::Running
     }
 }
 
-/// [`live_status`] for `list`: the same checks, looked up relative to the open state root
-/// and `/proc`, and the FIFO only opened while the init's name says it may still wait.
+/// [`status_of`] for `list`: the same checks, looked up relative to the open state root
+/// and `/proc`.
 fn list_status(dirs: &state::ListDirs, id: &str, st: &state::StateSummary<'_>) -> Status {
-    let Some(may_wait) = dirs.init_liveness(st.pid, st.pid_start_time) else {
+    let Some(named_waiting) = dirs.init_liveness(st.pid, st.pid_start_time) else {
         return Status::Stopped;
     };
     if cgroups::frozen_in(&st.cgroup.dirs) {
         return Status::Paused;
     }
-    if may_wait && fifo_has_reader(dirs.open_fifo_nonblocking(id, EXEC_FIFO).map_err(Into::into)) {
+    if (named_waiting || !st.init_named)
+        && fifo_has_reader(dirs.open_fifo_nonblocking(id, EXEC_FIFO).map_err(Into::into))
+    {
         Status::Created
     } else {
         Status::Running
@@ -1359,5 +1359,57 @@ fn init_error(stage: crate::protocol::Stage, errno: i32, detail: &crate::protoco
         stage: stage.describe(),
         detail: String::from_utf8_lossy(detail.as_bytes()).into_owned(),
         errno,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A state for this test process as the "init", in a fresh directory with an exec.fifo
+    /// that this process holds open (a reader is waiting, as a created init's would be).
+    fn waiting_here(init_named: bool) -> (StateFile, PathBuf, OwnedFd) {
+        let me = Pid::this();
+        let dir = std::env::temp_dir().join(format!("rc-status-test-{}-{init_named}", me.as_raw()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir(&dir).unwrap();
+        let reader = make_fifo(&dir).unwrap();
+        let (start, _) = state::proc_start_time(me).unwrap();
+        let st = StateFile {
+            oci_version: "1.2.0".into(),
+            id: "t".into(),
+            phase: Phase::Created,
+            pid: me.as_raw(),
+            pid_start_time: start,
+            bundle: "/b".into(),
+            rootfs: "/b/rootfs".into(),
+            created: String::new(),
+            annotations: None,
+            cgroup: CgroupSet::default(),
+            private_pid_ns: true,
+            init_named,
+            hooks: None,
+            seccomp: None,
+            resources: None,
+        };
+        (st, dir, reader)
+    }
+
+    #[test]
+    fn the_fifo_decides_for_an_init_an_older_runtime_did_not_name() {
+        // This process is not named rcli:[INIT]: a named init with this name has exec'd.
+        let (st, dir, _reader) = waiting_here(true);
+        assert_eq!(status_of(&st, &dir), Status::Running);
+        fs::remove_dir_all(&dir).unwrap();
+        // An unnamed init (state of an older runtime-cli) still waiting on its FIFO.
+        let (st, dir, reader) = waiting_here(false);
+        assert_eq!(status_of(&st, &dir), Status::Created);
+        drop(reader);
+        assert_eq!(status_of(&st, &dir), Status::Running);
+        fs::remove_dir_all(&dir).unwrap();
+        let (mut st, dir, _reader) = waiting_here(false);
+        st.pid_start_time += 1;
+        assert_eq!(status_of(&st, &dir), Status::Stopped);
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -58,6 +58,12 @@ pub struct StateFile {
     pub cgroup: CgroupSet,
     /// Whether the container has its own pid namespace (decides kill/delete semantics).
     pub private_pid_ns: bool,
+    /// The init names itself [`INIT_WAITING_COMM`] while it waits for `start`, so a status
+    /// check can tell a running container without opening the FIFO. Absent (false) in the
+    /// state of a container made by an older runtime-cli, whose waiting init keeps the
+    /// runtime's name: then the FIFO is always checked.
+    #[serde(default)]
+    pub init_named: bool,
     /// The hooks that run after `create` (poststart by `start`, poststop by `delete`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hooks: Option<oci_spec::runtime::Hooks>,
@@ -345,6 +351,8 @@ pub struct StateSummary<'a> {
     pub annotations: Option<HashMap<String, String>>,
     #[serde(default, borrow)]
     pub cgroup: SummaryCgroup<'a>,
+    #[serde(default)]
+    pub init_named: bool,
 }
 
 /// The cgroup directories of a [`StateSummary`], borrowed from the read buffer when they
@@ -447,20 +455,9 @@ impl ListDirs {
         Ok((summary, st.st_uid))
     }
 
-    /// [`pid_alive`], looking the process up relative to the open `/proc`: `None` if the
-    /// init is gone, else whether it may still wait for `start` (its name is
-    /// [`INIT_WAITING_COMM`]). `Some(false)` is certain: the init has exec'd the program.
+    /// [`init_liveness`], looking the process up relative to the open `/proc`.
     pub fn init_liveness(&self, pid: i32, start_time: u64) -> Option<bool> {
-        let proc_dir = self.proc_dir.as_ref()?;
-        if pid <= 0 {
-            return None;
-        }
-        let mut buf = [0u8; 1024];
-        let mut path = [0u8; 32];
-        let path = proc_stat_path(pid, "", &mut path);
-        let s = std::str::from_utf8(read_pseudo_at(proc_dir.as_fd(), path, &mut buf)?).ok()?;
-        let (t, zombie) = parse_stat(s)?;
-        (t == start_time && !zombie).then(|| stat_comm(s) == Some(INIT_WAITING_COMM.to_bytes()))
+        liveness_at(self.proc_dir.as_ref()?.as_fd(), "", pid, start_time)
     }
 
     /// Open `<id>/<name>` of the state root for writing without blocking (the exec FIFO
@@ -541,6 +538,26 @@ pub fn stat_comm(s: &str) -> Option<&[u8]> {
     Some(&s.as_bytes()[s.find('(')? + 1..s.rfind(')')?])
 }
 
+/// Whether `pid` is a live (not zombie) process that started at `start_time` (`None` if
+/// not), and if so whether it may still wait for `start`: its name is [`INIT_WAITING_COMM`].
+/// `Some(false)` is certain: the process has exec'd since it was ready.
+pub fn init_liveness(pid: i32, start_time: u64) -> Option<bool> {
+    liveness_at(nix::fcntl::AT_FDCWD, "/proc/", pid, start_time)
+}
+
+/// [`init_liveness`] with `<prefix><pid>/stat` looked up relative to `dir`.
+fn liveness_at(dir: BorrowedFd<'_>, prefix: &str, pid: i32, start_time: u64) -> Option<bool> {
+    if pid <= 0 {
+        return None;
+    }
+    let mut buf = [0u8; 1024];
+    let mut path = [0u8; 32];
+    let path = proc_stat_path(pid, prefix, &mut path);
+    let s = std::str::from_utf8(read_pseudo_at(dir, path, &mut buf)?).ok()?;
+    let (t, zombie) = parse_stat(s)?;
+    (t == start_time && !zombie).then(|| stat_comm(s) == Some(INIT_WAITING_COMM.to_bytes()))
+}
+
 /// Whether the recorded init is still the same live process.
 pub fn init_alive(st: &StateFile) -> bool {
     pid_alive(st.pid, st.pid_start_time)
@@ -548,13 +565,7 @@ pub fn init_alive(st: &StateFile) -> bool {
 
 /// Whether `pid` is a live (not zombie) process that started at `start_time`.
 pub fn pid_alive(pid: i32, start_time: u64) -> bool {
-    if pid <= 0 {
-        return false;
-    }
-    match proc_start_time(Pid::from_raw(pid)) {
-        Some((t, zombie)) => t == start_time && !zombie,
-        None => false,
-    }
+    init_liveness(pid, start_time).is_some()
 }
 
 /// Current time as RFC 3339 with nanoseconds in UTC, e.g. `2026-08-22T17:21:51.123456789Z`.
@@ -641,6 +652,7 @@ mod tests {
             annotations: None,
             cgroup: CgroupSet::default(),
             private_pid_ns: true,
+            init_named: true,
             hooks: None,
             seccomp: None,
             resources: None,
