@@ -1354,6 +1354,21 @@ fn recv_child(sock: &OwnedFd, who: Pid) -> Result<(ChildMsg, Option<OwnedFd>)> {
     }
 }
 
+/// After an exec'd process said it is ready: wait until its end of the socket closes. That
+/// end is close-on-exec and the intermediate that shared it has been reaped, so the close
+/// comes with the process's execve (or its death). Nothing more is sent on the socket; a
+/// stray message is skipped.
+pub(crate) fn await_exec(sock: &OwnedFd) {
+    let mut buf = [0u8; MAX_MSG];
+    loop {
+        match crate::sys::recv_with_fd(sock.as_fd(), &mut buf) {
+            Ok((0, _)) => return,
+            Ok(_) | Err(Errno::EINTR) => continue,
+            Err(_) => return,
+        }
+    }
+}
+
 fn init_error(stage: crate::protocol::Stage, errno: i32, detail: &crate::protocol::Detail) -> Error {
     Error::Init {
         stage: stage.describe(),

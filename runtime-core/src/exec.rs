@@ -329,6 +329,11 @@ fn spawn_exec(
     };
     let r = crate::container::drive_exec(&join, &parent_sock, first.pid, &mut pid, listener_at);
     let _ = waitpid(first.pid, None);
+    if r.is_ok() {
+        // As `start` does for the init: return with the program in place, so that the pid
+        // we hand out (`--pid-file`) runs the program, not the runtime.
+        crate::container::await_exec(&parent_sock);
+    }
     match r {
         Ok(()) => Ok(pid.expect("ready implies a pid")),
         Err(e) => {
