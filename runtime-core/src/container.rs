@@ -886,33 +886,41 @@ fn public_state(st: &StateFile, dir: &Path, owner: String) -> ContainerState {
 /// The status, recomputed from the live system: frozen cgroup → paused; init gone or
 /// replaced → stopped; handshake FIFO present → created; else running.
 fn status_of(st: &StateFile, dir: &Path) -> Status {
-    let Some(named_waiting) = state::init_liveness(st.pid, st.pid_start_time) else {
-        return Status::Stopped;
-    };
-    if cgroups::frozen_in(&st.cgroup.dirs) {
-        return Status::Paused;
-    }
-    // The FIFO decides while the init's name says it may still wait (or when its runtime
-    // did not name it).
-    if (named_waiting || !st.init_named) && init_waits_on_fifo(&dir.join(EXEC_FIFO)) {
-        Status::Created
-    } else {
-        Status::Running
-    }
+    decide_status(
+        state::init_liveness(st.pid, st.pid_start_time),
+        &st.cgroup.dirs,
+        st.init_named,
+        || init_waits_on_fifo(&dir.join(EXEC_FIFO)),
+    )
 }
 
 /// [`status_of`] for `list`: the same checks, looked up relative to the open state root
 /// and `/proc`.
 fn list_status(dirs: &state::ListDirs, id: &str, st: &state::StateSummary<'_>) -> Status {
-    let Some(named_waiting) = dirs.init_liveness(st.pid, st.pid_start_time) else {
+    decide_status(
+        dirs.init_liveness(st.pid, st.pid_start_time),
+        &st.cgroup.dirs,
+        st.init_named,
+        || fifo_has_reader(dirs.open_fifo_nonblocking(id, EXEC_FIFO).map_err(Into::into)),
+    )
+}
+
+/// The status from the init's liveness (`None`: gone; else whether its name says it may
+/// still wait), its cgroups, and, only while it may still wait (or its runtime did not
+/// name it), the handshake FIFO.
+fn decide_status<P: AsRef<Path>>(
+    liveness: Option<bool>,
+    cgroup_dirs: &[P],
+    init_named: bool,
+    fifo_waits: impl FnOnce() -> bool,
+) -> Status {
+    let Some(named_waiting) = liveness else {
         return Status::Stopped;
     };
-    if cgroups::frozen_in(&st.cgroup.dirs) {
+    if cgroups::frozen_in(cgroup_dirs) {
         return Status::Paused;
     }
-    if (named_waiting || !st.init_named)
-        && fifo_has_reader(dirs.open_fifo_nonblocking(id, EXEC_FIFO).map_err(Into::into))
-    {
+    if (named_waiting || !init_named) && fifo_waits() {
         Status::Created
     } else {
         Status::Running

@@ -502,20 +502,19 @@ pub fn read_pseudo_at<'a>(dir: BorrowedFd<'_>, path: &Path, buf: &'a mut [u8]) -
 /// `/proc/<pid>/stat`; `None` if there is no such process.
 pub fn proc_start_time(pid: Pid) -> Option<(u64, bool)> {
     let mut buf = [0u8; 1024];
-    let mut path = [0u8; 32];
-    let path = proc_stat_path(pid.as_raw(), "/proc/", &mut path);
-    let s = read_pseudo(path, &mut buf)?;
-    parse_stat(std::str::from_utf8(s).ok()?)
+    parse_stat(read_stat_at(nix::fcntl::AT_FDCWD, "/proc/", pid.as_raw(), &mut buf)?)
 }
 
-/// `<prefix><pid>/stat` formatted into `out` without allocating (`prefix` is `/proc/`, or
-/// empty relative to an open `/proc`).
-fn proc_stat_path<'a>(pid: i32, prefix: &str, out: &'a mut [u8; 32]) -> &'a Path {
+/// The text of `<prefix><pid>/stat` relative to `dir` (`prefix` is `/proc/` with the
+/// current directory, or empty relative to an open `/proc`), without allocating.
+fn read_stat_at<'b>(dir: BorrowedFd<'_>, prefix: &str, pid: i32, buf: &'b mut [u8; 1024]) -> Option<&'b str> {
     use std::os::unix::ffi::OsStrExt;
-    let mut w = &mut out[..];
+    let mut path = [0u8; 32];
+    let mut w = &mut path[..];
     let _ = write!(w, "{prefix}{pid}/stat");
     let n = 32 - w.len();
-    Path::new(std::ffi::OsStr::from_bytes(&out[..n]))
+    let path = Path::new(std::ffi::OsStr::from_bytes(&path[..n]));
+    std::str::from_utf8(read_pseudo_at(dir, path, buf)?).ok()
 }
 
 /// Parse the fields we need out of `/proc/<pid>/stat` text (the command may hold spaces and
@@ -551,9 +550,7 @@ fn liveness_at(dir: BorrowedFd<'_>, prefix: &str, pid: i32, start_time: u64) -> 
         return None;
     }
     let mut buf = [0u8; 1024];
-    let mut path = [0u8; 32];
-    let path = proc_stat_path(pid, prefix, &mut path);
-    let s = std::str::from_utf8(read_pseudo_at(dir, path, &mut buf)?).ok()?;
+    let s = read_stat_at(dir, prefix, pid, &mut buf)?;
     let (t, zombie) = parse_stat(s)?;
     (t == start_time && !zombie).then(|| stat_comm(s) == Some(INIT_WAITING_COMM.to_bytes()))
 }
