@@ -60,14 +60,63 @@ fn namespaces(spec: &Spec) -> &[oci_spec::runtime::LinuxNamespace] {
 }
 
 /// Parse a JSON document, naming the JSON path of the first bad value.
-pub fn parse_json<T: serde::de::DeserializeOwned>(file: &Path, bytes: &[u8]) -> Result<T> {
+///
+/// serde's derived structs also take a JSON array of their fields in order (`[1]` reads as
+/// a `consoleSize` of height 1, `["x"]` as a `root` at `x`); runc's decoder refuses an array
+/// where an object belongs, and so do we: the parsed value is written back and compared
+/// with the document for that one shape.
+pub fn parse_json<T: serde::de::DeserializeOwned + serde::Serialize>(file: &Path, bytes: &[u8]) -> Result<T> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let parsed: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let field = if path == "." { "(document)".to_string() } else { path };
         Error::config(file, field, inner.to_string())
-    })
+    })?;
+    // Both succeed: the bytes were just parsed, and the value came from JSON.
+    if let (Ok(raw), Ok(typed)) = (
+        serde_json::from_slice::<serde_json::Value>(bytes),
+        serde_json::to_value(&parsed),
+    ) {
+        let mut path = String::new();
+        if array_for_object(&raw, &typed, &mut path) {
+            let field = if path.is_empty() {
+                "(document)".to_string()
+            } else {
+                path
+            };
+            return Err(Error::config(file, field, "invalid type: sequence, expected an object"));
+        }
+    }
+    Ok(parsed)
+}
+
+/// Whether the document `raw` has an array where the parsed value `typed` is an object;
+/// `path` is left naming the first such place (`process.consoleSize`, `mounts[2]`).
+fn array_for_object(raw: &serde_json::Value, typed: &serde_json::Value, path: &mut String) -> bool {
+    use serde_json::Value;
+    let len = path.len();
+    let found = match (raw, typed) {
+        (Value::Array(_), Value::Object(_)) => return true,
+        (Value::Object(r), Value::Object(t)) => t.iter().any(|(k, tv)| {
+            path.truncate(len);
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(k);
+            r.get(k).is_some_and(|rv| array_for_object(rv, tv, path))
+        }),
+        (Value::Array(r), Value::Array(t)) => r.iter().zip(t).enumerate().any(|(i, (rv, tv))| {
+            path.truncate(len);
+            path.push_str(&format!("[{i}]"));
+            array_for_object(rv, tv, path)
+        }),
+        _ => false,
+    };
+    if !found {
+        path.truncate(len);
+    }
+    found
 }
 
 /// Read `<bundle>/config.json` without the `create` checks (for `exec`, which only takes
@@ -623,6 +672,33 @@ mod tests {
         let c = load(&d.0).unwrap();
         assert!(c.rootfs().ends_with("rootfs"));
         assert!(c.has_namespace(LinuxNamespaceType::Pid));
+    }
+
+    #[test]
+    fn an_array_where_an_object_belongs_is_refused() {
+        for (field, set) in [
+            ("process.consoleSize", &["process", "consoleSize"][..]),
+            ("root", &["root"][..]),
+        ] {
+            let mut v = base();
+            let mut at = &mut v;
+            for k in &set[..set.len() - 1] {
+                at = &mut at[*k];
+            }
+            at[set[set.len() - 1]] = if field == "root" {
+                serde_json::json!(["rootfs"])
+            } else {
+                serde_json::json!([1])
+            };
+            let e = load_err(v);
+            assert!(e.contains(field) && e.contains("expected an object"), "{field}: {e}");
+        }
+        let mut v = base();
+        v["mounts"] = serde_json::json!([{"destination": "/tmp", "type": "tmpfs"}, ["/x"]]);
+        assert!(load_err(v).contains("mounts[1]"));
+        let mut ok = base();
+        ok["process"]["consoleSize"] = serde_json::json!({"height": 1, "width": 2});
+        load(&bundle(&ok).0).unwrap();
     }
 
     #[test]
